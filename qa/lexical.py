@@ -1,0 +1,65 @@
+"""BM25 over normalised, stemmed, stop-word-filtered tokens (bm25s + PyStemmer)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .normalize import normalize
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stemmed word tokens of each text, English stop words removed."""
+    import bm25s
+
+    return bm25s.tokenize(
+        [normalize(t) for t in texts],
+        stopwords="en",
+        stemmer=_stemmer(),
+        return_ids=False,
+        show_progress=False,
+    )
+
+
+class BM25Index:
+    """A bm25s index that scores every passage for a query."""
+
+    def __init__(self, model) -> None:
+        self._model = model
+
+    @classmethod
+    def build(cls, texts: list[str], *, k1: float = 1.2, b: float = 0.75) -> "BM25Index":
+        import bm25s
+
+        model = bm25s.BM25(k1=k1, b=b)
+        model.index(tokenize(texts), show_progress=False)
+        return cls(model)
+
+    def __len__(self) -> int:
+        return int(self._model.scores["num_docs"])
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage for `query` (zeros when no term matches)."""
+        vocab = self._model.vocab_dict
+        terms = [t for t in tokenize([query])[0] if t in vocab]
+        if not terms:
+            return np.zeros(len(self), dtype=np.float32)
+        return np.asarray(self._model.get_scores(terms), dtype=np.float32)
+
+    def save(self, folder: str | Path) -> None:
+        self._model.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "BM25Index":
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, allow_pickle=False))

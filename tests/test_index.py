@@ -1,0 +1,160 @@
+"""Persistence: round trip, staleness, corruption, model mismatch, crashes mid-build."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, SEEDS
+from qa.embeddings import Embedder
+from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError, ModelMismatchError
+from qa.index import build_index, ensure_index, load_index
+from qa.settings import IndexSettings
+
+
+def live(index: Path) -> Path:
+    return index / (index / "CURRENT").read_text().strip()
+
+
+@pytest.fixture
+def built(tmp_path, seeds_copy, embedder):
+    index = tmp_path / "index"
+    build_index(seeds_copy, index, embedder=embedder)
+    return seeds_copy, index
+
+
+def test_round_trip_keeps_passages_vectors_and_metadata(index_dir, engine):
+    idx = load_index(index_dir, seeds=SEEDS, settings=IndexSettings())
+    m = idx.manifest
+    assert m["model"] == "sentence-transformers/all-MiniLM-L6-v2" and m["dimension"] == 384
+    assert set(m["sources"]) == {p.name for p in SEEDS.glob("*.txt")}
+    assert m["settings"] == IndexSettings().to_dict()
+    assert len(idx.passages) == len(idx.dense) == len(idx.bm25) == m["counts"]["passages"]
+    again = Embedder().encode([idx.passages[3].embed_text])[0]
+    assert float(idx.dense.vectors[3] @ again) == pytest.approx(1.0, abs=1e-4)
+    assert idx.sources["000_7b90357a56c0432c.txt"].url.startswith("https://")
+    assert idx.exclusions and all({"source", "start", "end", "reason", "text"} <= set(e) for e in idx.exclusions)
+
+
+def test_missing_index_is_reported(tmp_path):
+    with pytest.raises(IndexMissingError, match="qa build"):
+        load_index(tmp_path / "nowhere")
+
+
+def test_changed_sources_make_the_index_stale_and_only_changes_are_embedded(built, embedder):
+    seeds, index = built
+    target = seeds / "002_129a0cf0d747b166.txt"
+    target.write_text(target.read_text(encoding="utf-8") + "\nA new closing sentence about drones.\n", encoding="utf-8")
+    with pytest.raises(IndexStaleError, match="002_129a0cf0d747b166.txt"):
+        load_index(index, seeds=seeds)
+    messages = []
+    idx, report = ensure_index(seeds, index, embedder=embedder, notify=messages.append)
+    assert "sources changed" in messages[0]
+    assert report is not None and 0 < report.embedded < report.passages and report.reused > 0
+    assert any("closing sentence about drones" in p.text for p in idx.passages)
+    (seeds / "extra.md").write_text("Extra note\n\nBelarus and Iran discussed potash exports.", encoding="utf-8")
+    with pytest.raises(IndexStaleError, match=r"\+extra.md"):
+        load_index(index, seeds=seeds)
+
+
+def test_changed_settings_make_the_index_stale(built):
+    seeds, index = built
+    with pytest.raises(IndexStaleError, match="passage_words"):
+        load_index(index, seeds=seeds, settings=IndexSettings(passage_words=40))
+
+
+def test_other_model_is_refused(built, embedder):
+    seeds, index = built
+    manifest = live(index) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["model"] = "some-org/another-model"
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(ModelMismatchError, match="another-model"):
+        load_index(index, seeds=seeds, settings=IndexSettings())
+    with pytest.raises(ModelMismatchError, match="qa build --model"):
+        load_index(index).retriever(embedder)
+    idx, report = ensure_index(seeds, index, embedder=embedder, notify=lambda m: None)
+    assert report is not None and report.reused == 0  # never mixes vectors of two models
+    assert idx.model_id == embedder.model_id
+
+
+@pytest.mark.parametrize("damage", ["truncate-faiss", "garbage-passages", "bad-manifest", "dangling-pointer", "missing-bm25"])
+def test_corrupt_index_gives_one_line_and_is_rebuilt(built, embedder, damage):
+    seeds, index = built
+    build = live(index)
+    if damage == "truncate-faiss":
+        data = (build / "dense.faiss").read_bytes()
+        (build / "dense.faiss").write_bytes(data[: len(data) // 2])
+    elif damage == "garbage-passages":
+        (build / "passages.jsonl").write_text("{not json\n")
+    elif damage == "bad-manifest":
+        (build / "manifest.json").write_text("\x00\x01")
+    elif damage == "dangling-pointer":
+        (index / "CURRENT").write_text("build-gone\n")
+    else:
+        for f in (build / "bm25").iterdir():
+            f.unlink()
+    with pytest.raises(IndexCorruptError) as info:
+        load_index(index, seeds=seeds)
+    assert "\n" not in str(info.value) and "qa build" in str(info.value)
+    messages = []
+    idx, report = ensure_index(seeds, index, embedder=embedder, notify=messages.append)
+    assert report is not None and len(messages) == 1 and "rebuilding" in messages[0]
+    assert len(idx.passages) == idx.manifest["counts"]["passages"]
+
+
+class ExplodingEmbedder(Embedder):
+    """Fails in the middle of embedding, like a crash or an out-of-memory kill."""
+
+    def encode(self, texts, *, progress=False):
+        raise RuntimeError("simulated crash while embedding")
+
+
+def test_a_failed_build_leaves_the_old_index_live(built):
+    seeds, index = built
+    before = (index / "CURRENT").read_text()
+    (seeds / "000_7b90357a56c0432c.txt").write_text("Changed\n\nSo every vector must be made again.", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        build_index(seeds, index, embedder=ExplodingEmbedder())
+    assert (index / "CURRENT").read_text() == before
+    assert load_index(index).manifest["counts"]["passages"] > 0
+    assert not list(index.glob(".tmp-build-*"))
+
+
+def test_killed_build_process_leaves_the_old_index_usable(built, tmp_path):
+    """SIGKILL a real `qa build` while it writes; the old build stays live and loads."""
+    seeds, index = built
+    before = (index / "CURRENT").read_text()
+    for i in range(40):  # enough new text that the build is still running when killed
+        (seeds / f"bulk{i:02d}.txt").write_text(f"Bulk {i}\n\n" + "Belarus and Iran signed papers. " * 200, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "build", "--seeds", str(seeds), "--index", str(index), "--quiet"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and not list(index.glob(".tmp-build-*")):
+        time.sleep(0.01)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    # Whatever moment the kill hit, the live index is a complete build: the old one or the new one.
+    idx = load_index(index)
+    assert len(idx.passages) == len(idx.dense)
+    if (index / "CURRENT").read_text() == before:
+        with pytest.raises(IndexStaleError):
+            load_index(index, seeds=seeds)
+
+
+def test_vectors_reused_only_for_identical_text(built, embedder):
+    seeds, index = built
+    report = build_index(seeds, index, embedder=embedder)
+    assert report.embedded == 0 and report.reused == report.passages
+    idx = load_index(index)
+    fresh = embedder.encode([idx.passages[0].embed_text])
+    assert np.allclose(idx.dense.vectors[0], fresh[0], atol=1e-5)
