@@ -1,0 +1,156 @@
+"""The `Answer`: quotes with citations, the passages they came from, or an abstention.
+
+This is the one type every surface adapts: `to_dict()` is the JSON contract of
+`qa ask --json`, of the app's `ask` endpoint and of the evaluation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import disagreement, quotes
+from .disagreement import Disagreement
+from .documents import SourceInfo
+from .embeddings import Embedder
+from .errors import InputError
+from .quotes import Candidate, Quote
+from .retrieval import Hit
+
+MAX_QUESTION_CHARS = 2000
+ABSTAIN_TEXT = "The sources don't say."
+
+
+@dataclass(frozen=True)
+class AnswerParams:
+    """How quotes are chosen and when to abstain; defaults are the measured choice (README)."""
+
+    abstain_below: float = 0.35
+    max_quotes: int = 4
+    per_source: int = 2
+    margin: float = 0.15
+    lexical_weight: float = 0.1
+    disagreement_similarity: float = 0.6
+    disagreement_pool: int = 10
+    quote_from: int = 8
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the product says to a question.
+
+    Attributes:
+        question: the question as asked (stripped).
+        abstained: True when the sources don't answer it; `quotes` is then empty.
+        answer: the reply as plain text, with citation numbers.
+        quotes: verbatim sentences, most relevant first, numbered from 1.
+        passages: the retrieved passages, best first.
+        disagreements: facts on which quoted sources differ.
+        relevance: the best sentence score, which the abstention threshold is compared with.
+    """
+
+    question: str
+    abstained: bool
+    answer: str
+    quotes: tuple[Quote, ...] = ()
+    passages: tuple[Hit, ...] = ()
+    disagreements: tuple[Disagreement, ...] = ()
+    relevance: float = 0.0
+    sources: dict[str, SourceInfo] = field(default_factory=dict, compare=False, repr=False)
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "abstained": self.abstained,
+            "answer": self.answer,
+            "quotes": [q.to_dict() for q in self.quotes],
+            "passages": [h.to_dict() for h in self.passages],
+            "disagreements": [d.to_dict() for d in self.disagreements],
+            "relevance": round(self.relevance, 6),
+        }
+
+
+def check_question(question: object) -> str:
+    """The question stripped, or an `InputError` that says what is wrong with it."""
+    if not isinstance(question, str):
+        raise InputError(f"the question must be text, not {type(question).__name__}")
+    text = question.strip()
+    if not text:
+        raise InputError("the question is empty; type a question")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
+    return text
+
+
+def compose(
+    question: str,
+    question_vector: np.ndarray,
+    hits: list[Hit],
+    embedder: Embedder,
+    sources: dict[str, SourceInfo],
+    params: AnswerParams = AnswerParams(),
+    *,
+    k: int | None = None,
+) -> Answer:
+    """Choose quotes from the hits, detect disagreements, or abstain.
+
+    Args:
+        hits: retrieved passages, best first; quotes come from all of them.
+        k: how many passages the answer lists (default: all); a passage beyond
+            `k` that a quote comes from is listed as well.
+    """
+    shown = hits[:k] if k else hits
+    ranked = quotes.candidates(question, question_vector, hits, embedder, lexical_weight=params.lexical_weight)
+    relevance = ranked[0].score if ranked else 0.0
+    if relevance < params.abstain_below:
+        return Answer(question, True, _abstention(hits, relevance, params), (), tuple(shown), (), relevance, sources)
+    chosen = quotes.select(ranked, max_quotes=params.max_quotes, per_source=params.per_source, margin=params.margin)
+    pool = [c for c in ranked[: params.disagreement_pool] if c.score >= params.abstain_below and c not in chosen]
+    chosen += _conflicting(chosen, pool, params)
+    numbered = quotes.number(chosen, sources)
+    found = disagreement.find(
+        [q.text for q in numbered],
+        [q.source for q in numbered],
+        np.stack([c.vector for c in chosen]),
+        [q.n for q in numbered],
+        similarity=params.disagreement_similarity,
+    )
+    quoted = {q.passage_id for q in numbered}
+    listed = [h for h in hits if h in shown or h.passage.id in quoted]
+    return Answer(question, False, render(numbered, found), tuple(numbered), tuple(listed), tuple(found), relevance, sources)
+
+
+def _conflicting(chosen: list[Candidate], pool: list[Candidate], params: AnswerParams, limit: int = 2) -> list[Candidate]:
+    """Candidates left out that contradict a chosen quote: both sides must be shown."""
+    extra: list[Candidate] = []
+    for c in pool:
+        if len(extra) >= limit:
+            break
+        for q in chosen:
+            pair = [q, c]
+            if disagreement.find([x.text for x in pair], [x.source for x in pair], np.stack([x.vector for x in pair]),
+                                 [0, 1], similarity=params.disagreement_similarity):
+                extra.append(c)
+                break
+    return extra
+
+
+def citation(q: Quote) -> str:
+    """`Title (Publisher, date) — file:start-end`."""
+    details = ", ".join(x for x in (q.publisher, q.date) if x)
+    return f"{q.title}{f' ({details})' if details else ''} — {q.source}:{q.start}-{q.end}"
+
+
+def render(numbered: list[Quote], found: list[Disagreement]) -> str:
+    """The reply as plain text: each quote with its number and citation, then any disagreement."""
+    lines = [f"[{q.n}] “{' '.join(q.text.split())}” — {citation(q)}" for q in numbered]
+    lines += [d.describe() for d in found]
+    return "\n".join(lines)
+
+
+def _abstention(hits: list[Hit], relevance: float, params: AnswerParams) -> str:
+    if not hits:
+        return f"{ABSTAIN_TEXT} No passage matches the question."
+    return (f"{ABSTAIN_TEXT} The closest sentence scores {relevance:.2f}, below the "
+            f"{params.abstain_below:.2f} needed to quote it.")

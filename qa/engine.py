@@ -1,0 +1,99 @@
+"""The engine: an open index and a loaded model, answering questions. Surfaces hold one."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable
+
+from .answer import Answer, AnswerParams, check_question, compose
+from .embeddings import Embedder
+from .errors import InputError
+from .index import BuildReport, Index, ensure_index, load_index
+from .normalize import normalize
+from .retrieval import MODES, Hit, RetrievalParams
+from .settings import IndexSettings
+
+log = logging.getLogger(__name__)
+
+MAX_K = 50
+
+
+class Engine:
+    """Answers questions from one index. Safe to share between threads."""
+
+    def __init__(self, index: Index, embedder: Embedder, *, retrieval: RetrievalParams = RetrievalParams(),
+                 answer: AnswerParams = AnswerParams()) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.retriever = index.retriever(embedder, retrieval)
+        self.answer_params = answer
+        self.build_report: BuildReport | None = None
+
+    @classmethod
+    def open(
+        cls,
+        seeds: str | Path = "seeds",
+        index_dir: str | Path = "index",
+        settings: IndexSettings = IndexSettings(),
+        *,
+        rebuild: bool = True,
+        progress: bool = False,
+        notify: Callable[[str], None] = log.warning,
+    ) -> "Engine":
+        """Open the index of `seeds`; build or rebuild it first when missing or stale (if `rebuild`)."""
+        embedder = Embedder(settings.model)
+        if rebuild:
+            index, report = ensure_index(seeds, index_dir, settings, embedder=embedder, progress=progress, notify=notify)
+        else:
+            index, report = load_index(index_dir, seeds=seeds, settings=settings), None
+        engine = cls(index, embedder)
+        engine.build_report = report
+        return engine
+
+    @property
+    def sources(self):
+        return self.index.sources
+
+    def search(self, query: str, *, mode: str = "hybrid", k: int = 10, sources: list[str] | None = None) -> list[Hit]:
+        """Ranked passages for `query`, optionally only from the named source files."""
+        query = check_question(query)
+        k = _check_k(k)
+        vector = self.embedder.encode([normalize(query)])[0]
+        return self._search(query, vector, mode, k, sources)
+
+    def ask(self, question: str, *, k: int = 5, sources: list[str] | None = None) -> Answer:
+        """Answer `question` by quoting the `k` best passages, or abstain.
+
+        Args:
+            question: 1 to 2,000 characters.
+            k: passages to retrieve and quote from (1 to 50).
+            sources: restrict to these source files (names as in citations).
+        """
+        question = check_question(question)
+        k = _check_k(k)
+        vector = self.embedder.encode([normalize(question)])[0]
+        hits = self._search(question, vector, "hybrid", max(k, self.answer_params.quote_from), sources)
+        return compose(question, vector, hits, self.embedder, self.index.sources, self.answer_params, k=k)
+
+    def _search(self, query, vector, mode, k, sources) -> list[Hit]:
+        if mode not in MODES:
+            raise InputError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
+        if not sources:
+            return self.retriever.search_vector(query, vector, mode=mode, k=k)
+        unknown = sorted(set(sources) - set(self.index.sources))
+        if unknown:
+            raise InputError(f"unknown source {unknown[0]!r}; known: {', '.join(sorted(self.index.sources))}")
+        wanted = set(sources)
+        pool = self.retriever.search_vector(query, vector, mode=mode, k=len(self.index.passages))
+        kept = [h for h in pool if h.passage.source in wanted][:k]
+        return [Hit(h.passage, h.score, r + 1, h.dense, h.bm25) for r, h in enumerate(kept)]
+
+
+def _check_k(k: object) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) and not (isinstance(k, float) and k.is_integer()):
+        raise InputError(f"k must be a whole number, got {k!r}")
+    k = int(k)
+    if not 1 <= k <= MAX_K:
+        raise InputError(f"k must be between 1 and {MAX_K}, got {k}")
+    return k
