@@ -1,0 +1,165 @@
+"""The `qa` command: build, ask, search, eval. It only adapts the engine's types to text and JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+
+from .errors import QAError
+from .settings import IndexSettings, Paths
+
+log = logging.getLogger("qa")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+                        format="qa: %(message)s", stream=sys.stderr)
+    for noisy in ("bm25s", "faiss", "sentence_transformers", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        return args.func(args)
+    except QAError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the last line of defence: one line, not a traceback
+        if os.environ.get("QA_DEBUG"):
+            raise
+        print(f"qa: unexpected error: {type(exc).__name__}: {exc} (set QA_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .retrieval import MODES
+
+    paths = Paths()
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--seeds", default=paths.seeds, help="sources folder (env QA_SEEDS; default: %(default)s)")
+    common.add_argument("--index", default=paths.index, help="index folder (env QA_INDEX; default: %(default)s)")
+    common.add_argument("--model", default=os.environ.get("QA_MODEL") or IndexSettings.model,
+                        help="sentence-transformers model name or folder (env QA_MODEL; default: %(default)s)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+
+    parser = argparse.ArgumentParser(prog="qa", description="Answer questions by quoting the source documents, with citations.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", parents=[common], help="build the index from the sources folder")
+    p.add_argument("--passage-words", type=int, default=IndexSettings.passage_words, help="words per passage (default: %(default)s)")
+    p.add_argument("--overlap", type=int, default=IndexSettings.overlap_sentences, help="sentences of overlap (default: %(default)s)")
+    p.add_argument("--show-excluded", action="store_true", help="list every span left out as boilerplate, with its rule")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("ask", parents=[common], help="answer a question with quotes and citations")
+    p.add_argument("question", nargs="?", help="the question (omit with --jsonl)")
+    p.add_argument("-k", type=int, default=5, help="passages to retrieve (default: %(default)s)")
+    p.add_argument("--source", action="append", help="only quote this source file (repeatable)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print one JSON object")
+    fmt.add_argument("--jsonl", action="store_true", help="read one question per line on stdin, write one JSON object per line")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("search", parents=[common], help="ranked passages only")
+    p.add_argument("query")
+    p.add_argument("--mode", choices=list(MODES), default="hybrid")
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    return parser
+
+
+def _engine(args, *, progress: bool = True):
+    from .engine import Engine
+
+    def notify(message: str) -> None:
+        print(f"qa: {message}", file=sys.stderr)
+
+    settings = IndexSettings(model=args.model)
+    return Engine.open(args.seeds, args.index, settings, progress=progress and sys.stderr.isatty(), notify=notify)
+
+
+def cmd_build(args) -> int:
+    from .index import build_index, load_index
+
+    try:
+        settings = IndexSettings(model=args.model, passage_words=args.passage_words, overlap_sentences=args.overlap)
+    except ValueError as exc:
+        raise QAError(str(exc)) from exc
+    t0 = time.perf_counter()
+    report = build_index(args.seeds, args.index, settings, progress=not args.quiet)
+    if args.show_excluded:
+        for row in load_index(args.index).exclusions:
+            text = " ".join(row["text"].split())
+            print(f"{row['source']}:{row['start']}-{row['end']}\t{row['reason']}\t{text[:100]}")
+    for s in report.skipped:
+        print(f"qa: skipped {s.source}: {s.reason}", file=sys.stderr)
+    print(
+        f"built {args.index}: {report.documents} documents, {report.passages} passages "
+        f"({report.embedded} embedded, {report.reused} reused), {report.excluded} excluded spans, "
+        f"{len(report.skipped)} skipped files, {time.perf_counter() - t0:.1f} s"
+    )
+    return 0
+
+
+def cmd_ask(args) -> int:
+    if args.jsonl:
+        if args.question:
+            raise QAError("--jsonl reads questions from stdin; do not also pass a question")
+        return _ask_lines(args)
+    if args.question is None:
+        raise QAError("give a question, e.g. qa ask \"Who met in Minsk?\", or use --jsonl")
+    engine = _engine(args)
+    answer = engine.ask(args.question, k=args.k, sources=args.source)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return 0
+    print(answer.answer)
+    if answer.passages:
+        print("\nPassages:")
+        for h in answer.passages:
+            print(f"  {h.rank}. {h.passage.source}:{h.passage.start}-{h.passage.end}  score {h.score:.3f}")
+    return 0
+
+
+def _ask_lines(args) -> int:
+    engine = _engine(args)
+    for line in sys.stdin:
+        question, k = line.rstrip("\r\n"), args.k
+        try:
+            if question.lstrip().startswith("{"):
+                request = json.loads(question)
+                if not isinstance(request, dict):
+                    raise QAError("a JSON line must be an object with a \"question\"")
+                question, k = request.get("question"), request.get("k", k)
+            out = engine.ask(question, k=k, sources=args.source).to_dict()
+        except (QAError, ValueError) as exc:
+            out = {"question": question, "error": str(exc)}
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_search(args) -> int:
+    engine = _engine(args)
+    hits = engine.search(args.query, mode=args.mode, k=args.k)
+    if args.json:
+        print(json.dumps({"query": args.query, "mode": args.mode, "passages": [h.to_dict() for h in hits]}, ensure_ascii=False))
+        return 0
+    for h in hits:
+        text = " ".join(h.passage.text.split())
+        print(f"{h.rank}. [{h.score:.3f}] {h.passage.source}:{h.passage.start}-{h.passage.end}\n   {text[:300]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The `qa` command as scripts use it: JSON, JSON lines, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import ROOT, SEEDS, read_source
+
+
+def qa(*args, stdin: str | None = None, index=None):
+    cmd = [sys.executable, "-m", "qa.cli", *args]
+    if index is not None:
+        cmd += ["--seeds", str(SEEDS), "--index", str(index)]
+    return subprocess.run(cmd, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=300)
+
+
+def test_ask_json_is_one_object_with_reproducible_offsets(index_dir):
+    r = qa("ask", "--json", "How many agreements did Belarus and Iran sign?", index=index_dir)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["quotes"] and not d["abstained"]
+    for item in d["quotes"] + d["passages"]:
+        assert read_source(SEEDS, item["source"])[item["start"] : item["end"]] == item["text"]
+
+
+def test_ask_jsonl_keeps_going_after_a_bad_line(index_dir):
+    lines = "Why was the visit postponed?\n\n" + "x" * 2500 + '\n{"question": "What is the capital of Peru?", "k": 3}\n'
+    r = qa("ask", "--jsonl", stdin=lines, index=index_dir)
+    assert r.returncode == 0, r.stderr
+    out = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(out) == 4
+    assert out[0]["quotes"] and "error" not in out[0]
+    assert "empty" in out[1]["error"] and "2,000" in out[2]["error"]
+    assert out[3]["abstained"] is True and len(out[3]["passages"]) == 3
+
+
+def test_errors_are_one_line_with_nonzero_exit(index_dir, tmp_path):
+    r = qa("ask", "   ", index=index_dir)
+    assert r.returncode != 0 and r.stderr.strip().count("\n") == 0 and "empty" in r.stderr
+    r = qa("search", "x", "--seeds", str(tmp_path / "missing"), "--index", str(tmp_path / "i"))
+    assert r.returncode != 0 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_build_reports_summary_and_shows_exclusions(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("Port news\n\nThe port reopened on Monday after repairs.\nSubscribe to our newsletter today!\n", encoding="utf-8")
+    (seeds / "bad.txt").write_bytes(b"\xff\xfe\x00bad")
+    r = qa("build", "--seeds", str(seeds), "--index", str(tmp_path / "idx"), "--show-excluded", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "call to action" in r.stdout and "Subscribe" in r.stdout
+    assert "1 documents" in r.stdout and "1 skipped files" in r.stdout and "bad.txt" in r.stderr
+
+
+def test_search_json(index_dir):
+    r = qa("search", "--json", "--mode", "bm25", "-k", "2", "S-400", index=index_dir)
+    d = json.loads(r.stdout)
+    assert d["mode"] == "bm25" and len(d["passages"]) == 2 and "S-400" in d["passages"][0]["text"]
