@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
+    from .evaluation.cli import add_parser as add_eval
+
+    add_eval(sub, common)
     return parser
 
 

@@ -1,0 +1,80 @@
+"""Sweep retrieval settings on the seeds gold set and the BEIR sets in one run.
+
+    .venv/bin/python eval/sweep.py                 # fusion weight x feedback grid
+    .venv/bin/python eval/sweep.py --passages      # passage size x overlap on the gold set
+
+Prints mean nDCG@10 per setting and dataset; the README's tables come from here.
+Corpus embeddings come from the same cache as `qa eval`, so a second run is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa.embeddings import Embedder  # noqa: E402
+from qa.evaluation import beir, evaluate, metrics  # noqa: E402
+from qa.evaluation.cli import default_cache  # noqa: E402
+from qa.evaluation.gold import load_gold, passage_qrels  # noqa: E402
+from qa.index import prepare  # noqa: E402
+from qa.retrieval import RetrievalParams  # noqa: E402
+from qa.settings import IndexSettings  # noqa: E402
+
+DATASETS = ROOT.parent / "shared" / "datasets"
+
+
+def gold_target(embedder, settings=IndexSettings()):
+    gold = load_gold(ROOT / "eval" / "seeds_gold.jsonl", ROOT / "seeds")
+    corpus = prepare(ROOT / "seeds", settings, embedder)
+    queries = {g.id: g.question for g in gold if g.answerable}
+    return "seeds-gold", corpus.retriever(embedder), queries, passage_qrels(gold, corpus.passages)
+
+
+def beir_target(embedder, name):
+    data = beir.load_beir(DATASETS / name)
+    return name, beir.retriever_for(data, embedder, default_cache(), progress=False), data.queries, data.qrels
+
+
+def ndcg(retriever, queries, qrels, mode, params):
+    retriever.params = params
+    runs = evaluate.run_modes(retriever, queries, [mode], k=100)
+    return metrics.mean(metrics.per_query(runs[mode], qrels, ["nDCG@10"]), ["nDCG@10"])["nDCG@10"]
+
+
+def fusion_grid(embedder, names):
+    targets = [gold_target(embedder)] + [beir_target(embedder, n) for n in names]
+    base = RetrievalParams()
+    print("setting".ljust(34) + "".join(t[0].rjust(12) for t in targets))
+    for mode in ("dense", "bm25", "rrf"):
+        print(mode.ljust(34) + "".join(f"{ndcg(r, q, j, mode, base):12.4f}" for _, r, q, j in targets))
+    grid = itertools.product(["dense", "hybrid"], [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], [0, 5, 10], [0.5, 1.0])
+    for source, alpha, docs, weight in grid:
+        if docs == 0 and (weight != 1.0 or source != "dense"):
+            continue
+        p = replace(base, alpha=alpha, feedback_docs=docs, feedback_weight=weight, feedback_from=source)
+        label = f"a={alpha} fb={docs} w={weight} from={source}"
+        print(label.ljust(34) + "".join(f"{ndcg(r, q, j, 'hybrid', p):12.4f}" for _, r, q, j in targets), flush=True)
+
+
+def passage_grid(embedder):
+    print("words overlap  passages  hybrid-nDCG@10  Hit@5  MRR@10")
+    for words, overlap in itertools.product([40, 60, 80, 120, 160], [0, 1, 2]):
+        name, r, q, j = gold_target(embedder, IndexSettings(passage_words=words, overlap_sentences=overlap))
+        runs = evaluate.run_modes(r, q, ["hybrid"], k=10)
+        m = metrics.mean(metrics.per_query(runs["hybrid"], j, ["nDCG@10", "Hit@5", "MRR@10"]), ["nDCG@10", "Hit@5", "MRR@10"])
+        print(f"{words:5d} {overlap:7d} {len(r.passages):9d} {m['nDCG@10']:15.4f} {m['Hit@5']:6.3f} {m['MRR@10']:7.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--passages", action="store_true", help="sweep passage size and overlap on the gold set")
+    ap.add_argument("--datasets", nargs="*", default=["msmarco-5k", "dbpedia-5k"])
+    args = ap.parse_args()
+    emb = Embedder()
+    passage_grid(emb) if args.passages else fusion_grid(emb, args.datasets)

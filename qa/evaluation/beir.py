@@ -1,0 +1,70 @@
+"""Datasets in BEIR layout: `corpus.jsonl`, `queries.jsonl`, `qrels/test.tsv`.
+
+The document is the unit: each corpus entry is one passage (title and text, as
+BEIR evaluations embed them), so a run ranks documents directly.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..dense import DenseIndex
+from ..embeddings import Embedder, encode_cached
+from ..errors import InputError
+from ..lexical import BM25Index
+from ..normalize import normalize
+from ..passages import Passage
+from ..retrieval import RetrievalParams, Retriever
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    docs: list[Passage]
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+
+
+def load_beir(folder: str | Path, split: str = "test") -> Dataset:
+    """Read a BEIR folder; only queries with judgments are kept."""
+    root = Path(folder)
+    paths = {"corpus": root / "corpus.jsonl", "queries": root / "queries.jsonl", "qrels": root / "qrels" / f"{split}.tsv"}
+    missing = [str(p) for p in paths.values() if not p.is_file()]
+    if missing:
+        raise InputError(f"not a BEIR folder, missing: {', '.join(missing)}")
+    docs = []
+    for line in _jsonl(paths["corpus"]):
+        if line.strip():
+            row = json.loads(line)
+            text = " ".join(x for x in (row.get("title", ""), row.get("text", "")) if x)
+            docs.append(Passage(str(row["_id"]), str(row["_id"]), 0, len(text), text))
+    qrels: dict[str, dict[str, int]] = {}
+    with paths["qrels"].open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t")
+        for row in reader:
+            if len(row) < 3 or not row[2].lstrip("-").isdigit():
+                continue  # the header line
+            qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+    queries = {}
+    for line in _jsonl(paths["queries"]):
+        if line.strip():
+            row = json.loads(line)
+            if str(row["_id"]) in qrels:
+                queries[str(row["_id"])] = row["text"]
+    return Dataset(root.name, docs, queries, qrels)
+
+
+def retriever_for(dataset: Dataset, embedder: Embedder, cache_dir: str | Path, params: RetrievalParams = RetrievalParams(),
+                  *, progress: bool = True) -> Retriever:
+    """Index a dataset's corpus in memory (embeddings cached by model and text)."""
+    texts = [normalize(d.text) for d in dataset.docs]
+    vectors = encode_cached(embedder, texts, cache_dir, progress=progress)
+    return Retriever(dataset.docs, DenseIndex.build(vectors), BM25Index.build(texts), embedder, params)
+
+
+def _jsonl(path: Path) -> list[str]:
+    # Split on "\n" only: str.splitlines() would also split inside JSON strings at U+2028 and friends.
+    return path.read_text(encoding="utf-8").split("\n")

@@ -1,0 +1,111 @@
+"""The gold set and the evaluation command, with CI floors a little under the measured values."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import pytrec_eval
+
+from conftest import ROOT, SEEDS
+from qa.errors import InputError
+from qa.evaluation import metrics
+from qa.evaluation.gold import load_gold
+
+GOLD = ROOT / "eval" / "seeds_gold.jsonl"
+
+# Measured with the default settings (README, "Evaluation"); floors sit a little below.
+FLOORS = {"Hit@5": 0.88, "MRR@10": 0.78, "quote_overlap": 0.77, "abstention_precision": 0.85, "abstention_recall": 0.8}
+
+
+def test_every_evidence_string_is_verbatim_in_its_file():
+    gold = load_gold(GOLD, SEEDS)
+    assert len(gold) >= 40
+    kinds = {g.type for g in gold}
+    assert kinds == {"single", "multi", "conflict", "unanswerable"}
+    assert sum(not g.answerable for g in gold) >= 8
+    cited = {s.source for g in gold for s in g.spans}
+    assert cited == {p.name for p in SEEDS.glob("*.txt")}  # every document is covered
+    for line in GOLD.read_text(encoding="utf-8").split("\n"):
+        if line.strip():
+            for ev in json.loads(line)["evidence"]:
+                with open(SEEDS / ev["source"], encoding="utf-8", newline="") as fh:
+                    assert ev["text"] in fh.read()
+
+
+def test_bad_gold_evidence_is_refused(tmp_path):
+    bad = tmp_path / "gold.jsonl"
+    bad.write_text(json.dumps({"id": "x", "question": "q?", "type": "single",
+                               "evidence": [{"source": "000_7b90357a56c0432c.txt", "text": "not in the file"}]}) + "\n")
+    with pytest.raises(InputError, match="not verbatim"):
+        load_gold(bad, SEEDS)
+
+
+@pytest.fixture(scope="module")
+def gold_eval(tmp_path_factory):
+    out = tmp_path_factory.mktemp("eval")
+    r = subprocess.run([sys.executable, "-m", "qa.cli", "eval", "--gold", str(GOLD), "--seeds", str(SEEDS),
+                        "--mode", "all", "--json", "--out", str(out), "--cache", str(out / "cache")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout), out
+
+
+def test_gold_quality_stays_above_the_floors(gold_eval):
+    result, _ = gold_eval
+    hybrid = result["means"]["hybrid"]
+    assert hybrid["Hit@5"] >= FLOORS["Hit@5"]
+    assert hybrid["MRR@10"] >= FLOORS["MRR@10"]
+    for name in ("quote_overlap", "abstention_precision", "abstention_recall"):
+        assert result["answers"][name] >= FLOORS[name], name
+    assert result["answers"]["conflicts_flagged"] == 1.0
+
+
+def test_default_mode_beats_each_single_mode_on_the_gold_set(gold_eval):
+    result, _ = gold_eval
+    means = result["means"]
+    for single in ("dense", "bm25"):
+        assert means["hybrid"]["nDCG@10"] > means[single]["nDCG@10"], single
+
+
+def test_written_run_scores_the_same_in_pytrec_eval(gold_eval):
+    result, out = gold_eval
+    assert {p.name for p in out.iterdir()} >= {"hybrid.trec", "dense.trec", "bm25.trec", "metrics.json", "per_query.csv", "chart.png"}
+    run: dict[str, dict[str, float]] = {}
+    for line in (out / "hybrid.trec").read_text().splitlines():
+        qid, _, doc, _, score, _ = line.split()
+        run.setdefault(qid, {})[doc] = float(score)
+    from qa.evaluation.gold import passage_qrels
+    from qa.embeddings import Embedder
+    from qa.index import prepare
+    from qa.settings import IndexSettings
+
+    corpus = prepare(SEEDS, IndexSettings(), Embedder())
+    qrels = {q: d for q, d in passage_qrels(load_gold(GOLD, SEEDS), corpus.passages).items() if d}
+    trec = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut_10"}).evaluate(run)
+    expected = sum(v["ndcg_cut_10"] for v in trec.values()) / len(trec)
+    assert metrics.mean(metrics.per_query(run, qrels, ["nDCG@10"]), ["nDCG@10"])["nDCG@10"] == pytest.approx(expected)
+    assert result["means"]["hybrid"]["nDCG@10"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_beir_layout_runs_end_to_end(tmp_path):
+    """A tiny BEIR folder through `qa eval --beir`: run file, metrics, pytrec_eval agreement."""
+    data = tmp_path / "tiny"
+    (data / "qrels").mkdir(parents=True)
+    docs = {"d1": "Minsk is the capital of Belarus.", "d2": "Tehran is the capital of Iran.",
+            "d3": "Potash fertilizers are mined in Belarus.", "d4": "The S-400 is an air defense system."}
+    (data / "corpus.jsonl").write_text("\n".join(json.dumps({"_id": k, "title": "", "text": v}) for k, v in docs.items()))
+    (data / "queries.jsonl").write_text("\n".join(json.dumps({"_id": k, "text": v}) for k, v in
+                                                  {"q1": "capital of Belarus", "q2": "air defense", "q3": "unjudged"}.items()))
+    (data / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td4\t2\n")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "qa.cli", "eval", "--beir", str(data), "--mode", "all", "--json",
+                        "--out", str(out), "--cache", str(tmp_path / "cache")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["queries"] == 2 and set(result["means"]) == {"hybrid", "dense", "bm25", "rrf"}
+    assert result["means"]["dense"]["nDCG@10"] == pytest.approx(1.0)
+    lines = (out / "hybrid.trec").read_text().splitlines()
+    assert lines[0].split()[:4] == ["q1", "Q0", "d1", "1"]
