@@ -15,6 +15,7 @@ from .disagreement import Disagreement
 from .documents import SourceInfo
 from .embeddings import Embedder
 from .errors import InputError
+from .lexical import BM25Index
 from .quotes import Candidate, Quote
 from .retrieval import Hit
 
@@ -26,11 +27,12 @@ ABSTAIN_TEXT = "The sources don't say."
 class AnswerParams:
     """How quotes are chosen and when to abstain; defaults are the measured choice (README)."""
 
-    abstain_below: float = 0.35
+    abstain_below: float = 0.5
     max_quotes: int = 4
     per_source: int = 2
     margin: float = 0.15
-    lexical_weight: float = 0.1
+    lexical_weight: float = 0.3
+    passage_weight: float = 0.5
     disagreement_similarity: float = 0.6
     disagreement_pool: int = 10
     quote_from: int = 8
@@ -47,7 +49,7 @@ class Answer:
         quotes: verbatim sentences, most relevant first, numbered from 1.
         passages: the retrieved passages, best first.
         disagreements: facts on which quoted sources differ.
-        relevance: the best sentence score, which the abstention threshold is compared with.
+        relevance: the best sentence relevance, which the abstention threshold is compared with.
     """
 
     question: str
@@ -88,6 +90,7 @@ def compose(
     question_vector: np.ndarray,
     hits: list[Hit],
     embedder: Embedder,
+    bm25: BM25Index,
     sources: dict[str, SourceInfo],
     params: AnswerParams = AnswerParams(),
     *,
@@ -101,12 +104,13 @@ def compose(
             `k` that a quote comes from is listed as well.
     """
     shown = hits[:k] if k else hits
-    ranked = quotes.candidates(question, question_vector, hits, embedder, lexical_weight=params.lexical_weight)
-    relevance = ranked[0].score if ranked else 0.0
+    ranked = quotes.candidates(question, question_vector, hits, embedder, bm25,
+                               lexical_weight=params.lexical_weight, passage_weight=params.passage_weight)
+    relevance = max((c.relevance for c in ranked), default=0.0)
     if relevance < params.abstain_below:
         return Answer(question, True, _abstention(hits, relevance, params), (), tuple(shown), (), relevance, sources)
     chosen = quotes.select(ranked, max_quotes=params.max_quotes, per_source=params.per_source, margin=params.margin)
-    pool = [c for c in ranked[: params.disagreement_pool] if c.score >= params.abstain_below and c not in chosen]
+    pool = [c for c in ranked[: params.disagreement_pool] if c.relevance >= params.abstain_below and c not in chosen]
     chosen += _conflicting(chosen, pool, params)
     numbered = quotes.number(chosen, sources)
     found = disagreement.find(
@@ -152,5 +156,5 @@ def render(numbered: list[Quote], found: list[Disagreement]) -> str:
 def _abstention(hits: list[Hit], relevance: float, params: AnswerParams) -> str:
     if not hits:
         return f"{ABSTAIN_TEXT} No passage matches the question."
-    return (f"{ABSTAIN_TEXT} The closest sentence scores {relevance:.2f}, below the "
+    return (f"{ABSTAIN_TEXT} The closest sentence has relevance {relevance:.2f}, below the "
             f"{params.abstain_below:.2f} needed to quote it.")

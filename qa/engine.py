@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Callable
@@ -11,7 +12,8 @@ from .embeddings import Embedder
 from .errors import InputError
 from .index import BuildReport, Index, ensure_index, load_index
 from .normalize import normalize
-from .retrieval import MODES, Hit, RetrievalParams
+from .documents import SourceInfo
+from .retrieval import MODES, Hit, RetrievalParams, Retriever
 from .settings import IndexSettings
 
 log = logging.getLogger(__name__)
@@ -22,13 +24,20 @@ MAX_K = 50
 class Engine:
     """Answers questions from one index. Safe to share between threads."""
 
-    def __init__(self, index: Index, embedder: Embedder, *, retrieval: RetrievalParams = RetrievalParams(),
+    def __init__(self, retriever: Retriever, sources: dict[str, SourceInfo], *,
                  answer: AnswerParams = AnswerParams()) -> None:
-        self.index = index
-        self.embedder = embedder
-        self.retriever = index.retriever(embedder, retrieval)
+        self.retriever = retriever
+        self.embedder = retriever.embedder
+        self.sources = sources
         self.answer_params = answer
         self.build_report: BuildReport | None = None
+        self.seeds: Path | None = None
+
+    @classmethod
+    def from_index(cls, index: Index, embedder: Embedder, *, retrieval: RetrievalParams = RetrievalParams(),
+                   answer: AnswerParams = AnswerParams()) -> "Engine":
+        """An engine over a loaded index (refuses an index built with another model)."""
+        return cls(index.retriever(embedder, retrieval), index.sources, answer=answer)
 
     @classmethod
     def open(
@@ -47,13 +56,27 @@ class Engine:
             index, report = ensure_index(seeds, index_dir, settings, embedder=embedder, progress=progress, notify=notify)
         else:
             index, report = load_index(index_dir, seeds=seeds, settings=settings), None
-        engine = cls(index, embedder)
+        engine = cls.from_index(index, embedder)
         engine.build_report = report
+        engine.seeds = Path(seeds)
         return engine
 
-    @property
-    def sources(self):
-        return self.index.sources
+    def document(self, source: str) -> str:
+        """The raw text of an indexed source file, exactly as quotes' offsets index it.
+
+        Raises:
+            InputError: the source is unknown, unreadable, or has changed since it was indexed.
+        """
+        info = self.sources.get(source)
+        if info is None or self.seeds is None:
+            raise InputError(f"unknown source {source!r}")
+        try:
+            data = (self.seeds / source).read_bytes()
+        except OSError as exc:
+            raise InputError(f"source {source!r} cannot be read ({exc.strerror})") from exc
+        if info.sha256 and hashlib.sha256(data).hexdigest() != info.sha256:
+            raise InputError(f"source {source!r} changed since it was indexed; restart to rebuild the index")
+        return data.decode("utf-8")
 
     def search(self, query: str, *, mode: str = "hybrid", k: int = 10, sources: list[str] | None = None) -> list[Hit]:
         """Ranked passages for `query`, optionally only from the named source files."""
@@ -74,18 +97,18 @@ class Engine:
         k = _check_k(k)
         vector = self.embedder.encode([normalize(question)])[0]
         hits = self._search(question, vector, "hybrid", max(k, self.answer_params.quote_from), sources)
-        return compose(question, vector, hits, self.embedder, self.index.sources, self.answer_params, k=k)
+        return compose(question, vector, hits, self.embedder, self.retriever.bm25, self.sources, self.answer_params, k=k)
 
     def _search(self, query, vector, mode, k, sources) -> list[Hit]:
         if mode not in MODES:
             raise InputError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
         if not sources:
             return self.retriever.search_vector(query, vector, mode=mode, k=k)
-        unknown = sorted(set(sources) - set(self.index.sources))
+        unknown = sorted(set(sources) - set(self.sources))
         if unknown:
-            raise InputError(f"unknown source {unknown[0]!r}; known: {', '.join(sorted(self.index.sources))}")
+            raise InputError(f"unknown source {unknown[0]!r}; known: {', '.join(sorted(self.sources))}")
         wanted = set(sources)
-        pool = self.retriever.search_vector(query, vector, mode=mode, k=len(self.index.passages))
+        pool = self.retriever.search_vector(query, vector, mode=mode, k=len(self.retriever.passages))
         kept = [h for h in pool if h.passage.source in wanted][:k]
         return [Hit(h.passage, h.score, r + 1, h.dense, h.bm25) for r, h in enumerate(kept)]
 

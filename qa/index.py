@@ -91,6 +91,55 @@ def source_state(seeds: str | Path) -> dict:
     return {"sources": fingerprint(seeds), "catalog": catalog}
 
 
+@dataclass
+class Corpus:
+    """An index in memory: what a build writes, or what evaluation searches without writing."""
+
+    sources: list[SourceInfo]
+    passages: list[Passage]
+    excluded: list[dict]
+    skipped: list[Skipped]
+    dense: DenseIndex
+    bm25: BM25Index
+    reused: int = 0
+
+    def retriever(self, embedder: Embedder, params: RetrievalParams = RetrievalParams()) -> Retriever:
+        return Retriever(self.passages, self.dense, self.bm25, embedder, params)
+
+
+def prepare(
+    seeds: str | Path,
+    settings: IndexSettings,
+    embedder: Embedder,
+    *,
+    known: dict[str, np.ndarray] | None = None,
+    progress: bool = False,
+) -> Corpus:
+    """Read, clean, split, embed and index the sources in memory.
+
+    Args:
+        known: vectors by text hash that may be reused (same model only).
+    """
+    files, skipped = read_sources(seeds)
+    if not files:
+        raise SourceError(f"no readable .txt or .md file in {str(seeds)!r}; add documents and run `qa build` again")
+    catalog, _ = load_catalog(seeds)
+    sources: list[SourceInfo] = []
+    passages: list[Passage] = []
+    excluded: list[dict] = []
+    for raw in files:
+        exclusions = find_boilerplate(raw.text)
+        doc = describe(raw, exclusions, catalog)
+        sources.append(doc.info())
+        passages.extend(split_passages(doc, exclusions, max_words=settings.passage_words, overlap=settings.overlap_sentences))
+        excluded.extend({"source": raw.source, **e.to_dict(), "text": raw.text[e.start : e.end]} for e in exclusions)
+    if not passages:
+        raise SourceError(f"the documents in {str(seeds)!r} hold no text outside boilerplate; nothing to index")
+    texts = [p.embed_text for p in passages]
+    vectors, reused = _embed_reusing(texts, embedder, known or {}, progress)
+    return Corpus(sources, passages, excluded, skipped, DenseIndex.build(vectors), BM25Index.build(texts), reused)
+
+
 def build_index(
     seeds: str | Path,
     index_dir: str | Path,
@@ -108,37 +157,16 @@ def build_index(
     embedder = embedder or Embedder(settings.model)
     root = Path(index_dir)
     state = source_state(seeds)
-    files, skipped = read_sources(seeds)
-    if not files:
-        raise SourceError(f"no readable .txt or .md file in {str(seeds)!r}; add documents and run `qa build` again")
-    catalog, _ = load_catalog(seeds)
-
-    sources: list[SourceInfo] = []
-    passages: list[Passage] = []
-    excluded: list[dict] = []
-    for raw in files:
-        exclusions = find_boilerplate(raw.text)
-        doc = describe(raw, exclusions, catalog)
-        sources.append(doc.info())
-        passages.extend(split_passages(doc, exclusions, max_words=settings.passage_words, overlap=settings.overlap_sentences))
-        excluded.extend({"source": raw.source, **e.to_dict(), "text": raw.text[e.start : e.end]} for e in exclusions)
-    if not passages:
-        raise SourceError(f"the documents in {str(seeds)!r} hold no text outside boilerplate; nothing to index")
-
-    texts = [p.embed_text for p in passages]
-    vectors, reused = _embed_reusing(texts, embedder, _previous_vectors(root, embedder.model_id), progress)
-    bm25 = BM25Index.build(texts)
-    dense = DenseIndex.build(vectors)
-
+    corpus = prepare(seeds, settings, embedder, known=_previous_vectors(root, embedder.model_id), progress=progress)
     manifest = {
         "format": FORMAT_VERSION,
         "package_version": __version__,
         "model": embedder.model_id,
-        "dimension": int(vectors.shape[1]),
+        "dimension": corpus.dense.dimension,
         "settings": settings.to_dict(),
         **state,
-        "skipped": [s.__dict__ for s in skipped],
-        "counts": {"documents": len(sources), "passages": len(passages), "excluded": len(excluded)},
+        "skipped": [s.__dict__ for s in corpus.skipped],
+        "counts": {"documents": len(corpus.sources), "passages": len(corpus.passages), "excluded": len(corpus.excluded)},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     root.mkdir(parents=True, exist_ok=True)
@@ -146,11 +174,11 @@ def build_index(
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-build-{os.getpid()}-", dir=root))
     tmp.chmod(0o755)
     try:
-        _write_json(tmp / "documents.json", [s.to_dict() for s in sources])
-        _write_lines(tmp / "passages.jsonl", [p.to_dict() for p in passages])
-        _write_lines(tmp / "excluded.jsonl", excluded)
-        dense.save(tmp / "dense.faiss")
-        bm25.save(tmp / "bm25")
+        _write_json(tmp / "documents.json", [s.to_dict() for s in corpus.sources])
+        _write_lines(tmp / "passages.jsonl", [p.to_dict() for p in corpus.passages])
+        _write_lines(tmp / "excluded.jsonl", corpus.excluded)
+        corpus.dense.save(tmp / "dense.faiss")
+        corpus.bm25.save(tmp / "bm25")
         manifest["artifacts"] = {name: _digest(tmp / name) for name in ARTIFACTS}
         manifest["seconds"] = round(time.perf_counter() - t0, 2)
         _write_json(tmp / "manifest.json", manifest)
@@ -162,8 +190,9 @@ def build_index(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _remove_old_builds(root, keep=final.name)
-    return BuildReport(str(final), len(sources), len(passages), len(excluded), tuple(skipped),
-                       len(texts) - reused, reused, round(time.perf_counter() - t0, 2))
+    n = len(corpus.passages)
+    return BuildReport(str(final), len(corpus.sources), n, len(corpus.excluded), tuple(corpus.skipped),
+                       n - corpus.reused, corpus.reused, round(time.perf_counter() - t0, 2))
 
 
 def load_index(index_dir: str | Path, *, seeds: str | Path | None = None, settings: IndexSettings | None = None) -> Index:

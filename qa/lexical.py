@@ -55,6 +55,18 @@ class BM25Index:
             return np.zeros(len(self), dtype=np.float32)
         return np.asarray(self._model.get_scores(terms), dtype=np.float32)
 
+    def idf(self, terms: set[str]) -> dict[str, float]:
+        """BM25's inverse document frequency of each (tokenised) term; unseen terms get the highest."""
+        n = len(self)
+        indptr = self._model.scores["indptr"]
+        vocab = self._model.vocab_dict
+        out = {}
+        for t in terms:
+            i = vocab.get(t)
+            df = int(indptr[i + 1] - indptr[i]) if i is not None and i + 1 < len(indptr) else 0
+            out[t] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        return out
+
     def save(self, folder: str | Path) -> None:
         self._model.save(str(folder), show_progress=False)
 

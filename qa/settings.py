@@ -29,7 +29,7 @@ class IndexSettings:
     """
 
     model: str = DEFAULT_MODEL
-    passage_words: int = 80
+    passage_words: int = 60
     overlap_sentences: int = 1
 
     def __post_init__(self) -> None:

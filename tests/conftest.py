@@ -49,7 +49,7 @@ def engine(index_dir, embedder):
     from qa.engine import Engine
     from qa.index import load_index
 
-    return Engine(load_index(index_dir, seeds=SEEDS), embedder)
+    return Engine.from_index(load_index(index_dir, seeds=SEEDS), embedder)
 
 
 @pytest.fixture(scope="session")
