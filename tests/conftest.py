@@ -63,3 +63,41 @@ def seeds_copy(tmp_path) -> Path:
     dest = tmp_path / "seeds"
     shutil.copytree(SEEDS, dest)
     return dest
+
+
+XSS_DOC = """Harbour security notice
+
+The harbour office published a notice titled <script>alert('doc')</script> about ferry inspections.
+Inspectors found that <img src=x onerror=alert(1)> was printed on the ferry tickets as a test string.
+"""
+
+
+@pytest.fixture(scope="session")
+def app_engine(tmp_path_factory, embedder):
+    """An engine over the seeds plus a document full of HTML that must never run."""
+    from qa.engine import Engine
+    from qa.settings import IndexSettings
+
+    root = tmp_path_factory.mktemp("app")
+    seeds = root / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    (seeds / "zz_xss.txt").write_text(XSS_DOC, encoding="utf-8")
+    return Engine.open(seeds, root / "index", IndexSettings(), notify=lambda m: None)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_engine, tmp_path_factory):
+    """The app launched in-process on a free port, as Gradio's own tests do."""
+    import os
+    import socket
+
+    os.environ["GRADIO_TEMP_DIR"] = str(tmp_path_factory.mktemp("gradio"))
+    import app as app_module
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = app_module.build_app(app_engine)
+    _, url, _ = app_module.launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True)
+    yield url
+    demo.close()

@@ -1,0 +1,159 @@
+"""The chat app: a Gradio 6 page over the engine. It only adapts `Answer` to the page and the API.
+
+    python app.py [--host HOST] [--port PORT] [--seeds DIR] [--index DIR] [--share]
+
+Environment fallbacks: QA_HOST, QA_PORT, QA_SEEDS, QA_INDEX, QA_MODEL; a login is
+required when QA_USERNAME and QA_PASSWORD are both set. It listens on 127.0.0.1
+by default, sends no analytics, and loads nothing from the internet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import sys
+
+# Before gradio is imported anywhere: no analytics or version-check calls.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+EXAMPLES = [
+    "How many agreements did Belarus and Iran sign?",
+    "When did Pezeshkian meet Lukashenko in Minsk?",
+    "What did Lukashenko say about military-technical cooperation?",
+    "Why was the visit postponed?",
+    "Which stocks should I buy?",
+]
+
+
+def build_app(engine):
+    """The page and the `ask` API endpoint for one engine."""
+    import gradio as gr
+
+    from qa.errors import QAError
+    from qa.render import chat_markdown, document_html, md_escape, sources_html
+
+    files = sorted(engine.sources)
+    source_choices = [(f"{engine.sources[f].title} ({f})", f) for f in files]
+
+    def ask(question: str, k: int = 5) -> dict:
+        """Answer a question from the sources: the same JSON object as `qa ask --json`."""
+        try:
+            return engine.ask(question, k=int(k)).to_dict()
+        except (QAError, ValueError, TypeError) as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def respond(question, history, k, chosen):
+        history = list(history or [])
+        history.append({"role": "user", "content": md_escape(question or "")})
+        try:
+            if not chosen:
+                raise QAError("no source is selected; tick at least one source under Options")
+            sources = None if set(chosen) == set(files) else list(chosen)
+            answer = engine.ask(question, k=int(k), sources=sources)
+        except QAError as exc:
+            history.append({"role": "assistant", "content": f"⚠ {md_escape(str(exc))}"})
+            return history, question, sources_html(None), gr.update(choices=[], value=None), "", []
+        history.append({"role": "assistant", "content": chat_markdown(answer)})
+        quotes = [q.to_dict() for q in answer.quotes]
+        choices = [(f"[{q['n']}] {q['title']} — {q['source']}", q["n"]) for q in quotes]
+        first = quotes[0]["n"] if quotes else None
+        return (history, "", sources_html(answer), gr.update(choices=choices, value=first),
+                open_document(first, quotes), quotes)
+
+    def open_document(n, quotes):
+        from qa.quotes import Quote
+
+        if n is None or not quotes:
+            return ""
+        picked = next((q for q in quotes if q["n"] == n), None)
+        if picked is None:
+            return ""
+        same = [Quote(**q) for q in quotes if q["source"] == picked["source"]]
+        try:
+            text = engine.document(picked["source"])
+        except QAError as exc:
+            return f"<p>{html.escape(str(exc))}</p>"
+        return document_html(text, f"{picked['title']} — {picked['source']}", same, selected=n)
+
+    scroll = "() => { setTimeout(() => document.querySelector('#qa-document mark.qa-selected')?.scrollIntoView({block: 'center'}), 50); }"
+
+    with gr.Blocks(title="Ask the sources", analytics_enabled=False) as demo:
+        gr.Markdown("## Ask the sources\nAnswers are verbatim quotes from the documents, each with a numbered "
+                    "citation (file and character offsets). When the documents don't answer, it says so.")
+        quotes_state = gr.State([])
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Answers", height=520, latex_delimiters=[], elem_id="qa-chat",
+                                  buttons=["copy"], feedback_options=None)
+                with gr.Row():
+                    box = gr.Textbox(placeholder="Ask a question about the documents…", show_label=False,
+                                     scale=5, max_lines=4, elem_id="qa-question")
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
+                gr.Examples(EXAMPLES, inputs=[box], label="Examples")
+                with gr.Accordion("Options", open=False):
+                    k = gr.Slider(1, 20, value=5, step=1, label="Passages to retrieve")
+                    chosen = gr.CheckboxGroup(source_choices, value=files, label="Sources to answer from")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                panel = gr.HTML(sources_html(None), elem_id="qa-sources")
+                pick = gr.Dropdown(choices=[], label="Open the whole source at quote", elem_id="qa-pick")
+                document = gr.HTML("", elem_id="qa-document")
+
+        outputs = [chat, box, panel, pick, document, quotes_state]
+        for trigger in (box.submit, send.click):
+            trigger(respond, [box, chat, k, chosen], outputs, api_visibility="private").then(None, js=scroll)
+        pick.input(open_document, [pick, quotes_state], [document], api_visibility="private").then(None, js=scroll)
+        gr.api(ask, api_name="ask")
+    return demo
+
+
+def launch(demo, *, host: str, port: int, share: bool = False, prevent_thread_lock: bool = False):
+    from qa.render import CSS
+
+    user, password = os.environ.get("QA_USERNAME"), os.environ.get("QA_PASSWORD")
+    demo.queue(default_concurrency_limit=4)
+    return demo.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        auth=(user, password) if user and password else None,
+        enable_monitoring=False,
+        ssr_mode=False,
+        mcp_server=False,
+        css=CSS,
+        prevent_thread_lock=prevent_thread_lock,
+        footer_links=["api"],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    from qa.engine import Engine
+    from qa.errors import QAError
+    from qa.settings import IndexSettings, Paths
+
+    paths = Paths()
+    ap = argparse.ArgumentParser(description="Chat with the sources: verbatim quotes with citations.")
+    ap.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"), help="address to listen on (env QA_HOST)")
+    ap.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "7860")), help="port (env QA_PORT)")
+    ap.add_argument("--seeds", default=paths.seeds, help="sources folder (env QA_SEEDS)")
+    ap.add_argument("--index", default=paths.index, help="index folder (env QA_INDEX)")
+    ap.add_argument("--model", default=os.environ.get("QA_MODEL") or IndexSettings.model, help="embedding model (env QA_MODEL)")
+    ap.add_argument("--share", action="store_true", help="also publish a temporary public gradio.live link")
+    args = ap.parse_args(argv)
+    try:
+        engine = Engine.open(args.seeds, args.index, IndexSettings(model=args.model), progress=True,
+                             notify=lambda m: print(f"qa: {m}", file=sys.stderr, flush=True))
+    except QAError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 1
+    if engine.build_report:
+        r = engine.build_report
+        print(f"qa: built the index: {r.documents} documents, {r.passages} passages in {r.seconds:.1f} s", file=sys.stderr)
+    print(f"qa: serving on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
+    launch(build_app(engine), host=args.host, port=args.port, share=args.share)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""An `Answer` as chat Markdown and as HTML panels. Pure functions; every text is escaped.
+
+Source text and user text may hold anything (`<script>`, `<img onerror=...>`,
+Markdown links, `$` signs). Chat text is HTML-escaped and then has every
+Markdown punctuation mark backslash-escaped, so it renders as the literal text;
+HTML panels escape with `html.escape` and add only our own tags.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from .answer import Answer, citation
+from .quotes import Quote
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$<>])")
+
+
+def md_escape(text: str) -> str:
+    """Text that Markdown renders literally (and HTML cannot run)."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=True))
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def chat_markdown(answer: Answer) -> str:
+    """The chat reply: quotes with bold citation numbers, a note where sources differ."""
+    if answer.abstained:
+        return md_escape(answer.answer)
+    lines = []
+    for q in answer.quotes:
+        lines.append(f"**\\[{q.n}\\]** “{md_escape(_flat(q.text))}”  \n— *{md_escape(citation(q))}*")
+    for d in answer.disagreements:
+        lines.append(f"**⚠ {md_escape(d.describe())}**")
+    return "\n\n".join(lines)
+
+
+def _link(url: str | None) -> str:
+    if not url or not re.match(r"https?://", url, re.IGNORECASE):
+        return ""
+    return f' · <a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">original</a>'
+
+
+def _meta(q: Quote) -> str:
+    parts = [html.escape(x) for x in (q.publisher, q.date) if x]
+    parts.append(f"<code>{html.escape(q.source)}:{q.start}-{q.end}</code>")
+    return " · ".join(parts) + _link(q.url)
+
+
+def highlight(text: str, spans: list[tuple[int, int, int]]) -> str:
+    """Escaped `text` with each (start, end, n) span wrapped in `<mark id="qa-mark-n">`."""
+    out, pos = [], 0
+    for start, end, n in sorted(spans):
+        if start < pos:
+            continue  # overlapping quotes: the first one is marked
+        out.append(html.escape(text[pos:start]))
+        out.append(f'<mark id="qa-mark-{n}" data-quote="{n}">{html.escape(text[start:end])}</mark>')
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def sources_html(answer: Answer | None) -> str:
+    """The sources panel: each quote in its passage, highlighted, with title, file, offsets and link."""
+    if answer is None:
+        return '<div class="qa-sources qa-empty">Ask a question; the quoted passages appear here.</div>'
+    if answer.abstained:
+        return f'<div class="qa-sources qa-empty">{html.escape(answer.answer)}</div>'
+    passages = {h.passage.id: h.passage for h in answer.passages}
+    cards = []
+    for q in answer.quotes:
+        p = passages.get(q.passage_id)
+        if p is not None and p.source == q.source and p.start <= q.start and q.end <= p.end:
+            context = highlight(p.text, [(q.start - p.start, q.end - p.start, q.n)])
+        else:
+            context = highlight(q.text, [(0, len(q.text), q.n)])
+        cards.append(
+            f'<div class="qa-card" id="qa-card-{q.n}"><div class="qa-head"><b>[{q.n}]</b> {html.escape(q.title)}</div>'
+            f'<div class="qa-meta">{_meta(q)}</div><div class="qa-context">{context}</div></div>'
+        )
+    notes = "".join(f'<p class="qa-note">{html.escape(d.describe())}</p>' for d in answer.disagreements)
+    return f'<div class="qa-sources">{notes}{"".join(cards)}</div>'
+
+
+def document_html(text: str, title: str, quotes: list[Quote], selected: int | None = None) -> str:
+    """A whole source document with its quotes highlighted; the selected one carries `qa-selected`."""
+    body = highlight(text, [(q.start, q.end, q.n) for q in quotes])
+    if selected is not None:
+        body = body.replace(f'id="qa-mark-{selected}"', f'id="qa-mark-{selected}" class="qa-selected"', 1)
+    return f'<div class="qa-doc"><div class="qa-head">{html.escape(title)}</div><div class="qa-doc-text">{body}</div></div>'
+
+
+CSS = """
+.qa-sources, .qa-doc { font-size: 0.92rem; line-height: 1.45; }
+.qa-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
+.qa-meta { color: var(--body-text-color-subdued); font-size: 0.82rem; margin: 2px 0 6px; }
+.qa-context, .qa-doc-text { white-space: pre-wrap; }
+.qa-doc-text { max-height: 520px; overflow-y: auto; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; }
+.qa-sources mark, .qa-doc mark { background: #fde68a; color: #111; padding: 0 1px; }
+.qa-doc mark.qa-selected { background: #f59e0b; outline: 2px solid #b45309; }
+.qa-note { font-weight: 600; color: #b45309; }
+.qa-empty { color: var(--body-text-color-subdued); }
+"""

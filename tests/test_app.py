@@ -1,0 +1,54 @@
+"""The app's `ask` endpoint through gradio_client, and its rendering of hostile text."""
+
+from __future__ import annotations
+
+import pytest
+from gradio_client import Client
+
+from conftest import read_source
+from qa.render import chat_markdown, document_html, md_escape, sources_html
+
+XSS_QUESTION = "What was printed on the ferry tickets? <img src=x onerror=alert(1)> <script>alert(2)</script>"
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    c = Client(app_url, verbose=False)
+    yield c
+    c.close()
+
+
+def test_answerable_question_returns_the_json_contract(client, app_engine):
+    d = client.predict("How many agreements did Belarus and Iran sign?", 5, api_name="/ask")
+    assert not d["abstained"] and d["quotes"] and d["passages"]
+    for item in d["quotes"] + d["passages"]:
+        assert read_source(app_engine.seeds, item["source"])[item["start"] : item["end"]] == item["text"]
+    assert "differ" in d["answer"]
+
+
+def test_unanswerable_question_abstains(client):
+    d = client.predict("Who won the 2022 FIFA World Cup?", 5, api_name="/ask")
+    assert d["abstained"] and d["quotes"] == []
+
+
+@pytest.mark.parametrize("bad, message", [("", "empty"), ("x" * 2001, "2,000")])
+def test_bad_input_gives_a_clear_error(client, bad, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(bad, 5, api_name="/ask")
+
+
+def test_xss_question_comes_back_as_data(client):
+    d = client.predict(XSS_QUESTION, 3, api_name="/ask")
+    assert d["question"] == XSS_QUESTION.strip()
+    assert any("<img src=x onerror=alert(1)>" in q["text"] for q in d["quotes"])
+
+
+def test_hostile_text_is_escaped_everywhere(app_engine):
+    answer = app_engine.ask(XSS_QUESTION)
+    assert answer.quotes
+    rendered = [chat_markdown(answer), sources_html(answer), md_escape(XSS_QUESTION)]
+    q = next(q for q in answer.quotes if q.source == "zz_xss.txt")
+    rendered.append(document_html(app_engine.document(q.source), q.title, [q], selected=q.n))
+    for out in rendered:
+        assert "<img" not in out and "<script" not in out
+    assert "&lt;img src=x onerror=alert(1)&gt;" in rendered[1]

@@ -1,0 +1,88 @@
+"""End to end in headless Chromium (Debian's /usr/bin/chromium driven by Playwright; no browser download).
+
+Types a question, sees a quote with its citation and the highlighted source, checks that
+hostile text shows as text, that no request left 127.0.0.1, and saves screenshots.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "artifacts"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def page():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: run `make test`, which installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        profile = tempfile.mkdtemp(prefix="qa-chromium-")
+        browser = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
+                                                       args=FLAGS, viewport={"width": 1400, "height": 1000})
+        pg = browser.new_page()
+        pg.requests = []
+        pg.dialogs = []
+        pg.on("request", lambda r: pg.requests.append(r.url))
+        pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+        yield pg
+        browser.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def ask(page, question: str) -> None:
+    box = page.locator("#qa-question textarea")
+    box.fill(question)
+    page.locator("#qa-ask").click()
+
+
+def test_question_to_quotes_citations_and_highlighted_source(page, app_url):
+    page.goto(app_url)
+    ask(page, "How many agreements did Belarus and Iran sign?")
+    mark = page.locator("#qa-sources mark").first
+    mark.wait_for(timeout=90_000)
+    chat = page.locator("#qa-chat")
+    assert "[1]" in chat.inner_text()
+    panel = page.locator("#qa-sources").inner_text()
+    assert ".txt:" in panel and "differ" in panel
+    assert page.locator("#qa-sources .qa-card").count() >= 2
+    selected = page.locator("#qa-document mark.qa-selected")
+    selected.wait_for(timeout=30_000)
+    page.wait_for_timeout(800)  # the scroll runs after the update
+    flat = lambda t: " ".join(t.split())  # noqa: E731
+    assert flat(selected.inner_text()) == flat(page.locator("#qa-card-1 mark").inner_text())
+    # Scrolled into view inside the document viewer, not just present somewhere below.
+    box, view = selected.bounding_box(), page.locator("#qa-document .qa-doc-text").bounding_box()
+    assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"] + 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-answer.png"), full_page=True)
+
+
+def test_hostile_text_shows_as_text_and_never_runs(page, app_url):
+    question = "What was printed on the ferry tickets? <img src=x onerror=alert(1)>"
+    ask(page, question)
+    page.locator("#qa-sources .qa-card", has_text="onerror").first.wait_for(timeout=90_000)
+    page.wait_for_timeout(1000)
+    assert page.dialogs == []
+    assert "<img src=x onerror=alert(1)>" in page.locator("#qa-chat").inner_text()
+    assert "<img src=x onerror=alert(1)>" in page.locator("#qa-sources").inner_text()
+    assert page.locator("#qa-chat img[src='x'], #qa-sources img[src='x'], #qa-document img[src='x']").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "browser-xss.png"), full_page=True)
+
+
+def test_no_request_left_the_machine(page, app_url):
+    assert page.requests, "the page made no requests at all?"
+    hosts = {urlparse(u).hostname for u in page.requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
+    assert hosts == {"127.0.0.1"}, hosts
