@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     except QAError as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 1
+    engine.embedder.encode(["warm up"])  # load the model now, not on the first question
     if engine.build_report:
         r = engine.build_report
         print(f"qa: built the index: {r.documents} documents, {r.passages} passages in {r.seconds:.1f} s", file=sys.stderr)

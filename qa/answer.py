@@ -6,7 +6,7 @@ This is the one type every surface adapts: `to_dict()` is the JSON contract of
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -59,7 +59,6 @@ class Answer:
     passages: tuple[Hit, ...] = ()
     disagreements: tuple[Disagreement, ...] = ()
     relevance: float = 0.0
-    sources: dict[str, SourceInfo] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict:
         return {
@@ -108,7 +107,7 @@ def compose(
                                lexical_weight=params.lexical_weight, passage_weight=params.passage_weight)
     relevance = max((c.relevance for c in ranked), default=0.0)
     if relevance < params.abstain_below:
-        return Answer(question, True, _abstention(hits, relevance, params), (), tuple(shown), (), relevance, sources)
+        return Answer(question, True, _abstention(hits, relevance, params), (), tuple(shown), (), relevance)
     chosen = quotes.select(ranked, max_quotes=params.max_quotes, per_source=params.per_source, margin=params.margin)
     pool = [c for c in ranked[: params.disagreement_pool] if c.relevance >= params.abstain_below and c not in chosen]
     chosen += _conflicting(chosen, pool, params)
@@ -122,7 +121,7 @@ def compose(
     )
     quoted = {q.passage_id for q in numbered}
     listed = [h for h in hits if h in shown or h.passage.id in quoted]
-    return Answer(question, False, render(numbered, found), tuple(numbered), tuple(listed), tuple(found), relevance, sources)
+    return Answer(question, False, render(numbered, found), tuple(numbered), tuple(listed), tuple(found), relevance)
 
 
 def _conflicting(chosen: list[Candidate], pool: list[Candidate], params: AnswerParams, limit: int = 2) -> list[Candidate]:

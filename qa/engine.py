@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Callable
 
 from .answer import Answer, AnswerParams, check_question, compose
+from .documents import SourceInfo
 from .embeddings import Embedder
 from .errors import InputError
 from .index import BuildReport, Index, ensure_index, load_index
 from .normalize import normalize
-from .documents import SourceInfo
 from .retrieval import MODES, Hit, RetrievalParams, Retriever
 from .settings import IndexSettings
 

@@ -20,18 +20,24 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from . import __version__
-from .boilerplate import Exclusion, find_boilerplate
+from .boilerplate import find_boilerplate
 from .dense import DenseIndex
 from .documents import Skipped, SourceInfo, fingerprint, read_sources
 from .embeddings import Embedder, resolve_model
-from .errors import IndexCorruptError, IndexMissingError, IndexStaleError, ModelMismatchError, SourceError
+from .errors import (
+    IndexCorruptError,
+    IndexMissingError,
+    IndexStaleError,
+    ModelMismatchError,
+    SourceError,
+)
 from .lexical import BM25Index
 from .metadata import describe, load_catalog
 from .passages import Passage, split_passages
@@ -70,7 +76,6 @@ class Index:
     exclusions: list[dict]
     dense: DenseIndex
     bm25: BM25Index
-    _by_id: dict[str, Passage] = field(default_factory=dict, repr=False)
 
     @property
     def model_id(self) -> str:

@@ -12,9 +12,8 @@ of the passage they come from. The weights were measured on the gold set
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import re
+from dataclasses import dataclass
 
 import numpy as np
 

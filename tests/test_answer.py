@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import QUESTIONS, SEEDS, read_source
+
 from qa.errors import InputError
 
 UNRELATED = ["What is the capital of Peru?", "Which stocks should I buy?"]

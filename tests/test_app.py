@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import read_source
 from gradio_client import Client
 
-from conftest import read_source
 from qa.render import chat_markdown, document_html, md_escape, sources_html
 
 XSS_QUESTION = "What was printed on the ferry tickets? <img src=x onerror=alert(1)> <script>alert(2)</script>"

@@ -1,6 +1,7 @@
 """Clutter is found by general rules: on the seeds, and on an article written for this test."""
 
 from conftest import SEEDS, read_source
+
 from qa.boilerplate import find_boilerplate
 from qa.documents import Document
 from qa.passages import split_passages

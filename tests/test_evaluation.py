@@ -8,8 +8,8 @@ import sys
 
 import pytest
 import pytrec_eval
-
 from conftest import ROOT, SEEDS
+
 from qa.errors import InputError
 from qa.evaluation import metrics
 from qa.evaluation.gold import load_gold
@@ -77,8 +77,8 @@ def test_written_run_scores_the_same_in_pytrec_eval(gold_eval):
     for line in (out / "hybrid.trec").read_text().splitlines():
         qid, _, doc, _, score, _ = line.split()
         run.setdefault(qid, {})[doc] = float(score)
-    from qa.evaluation.gold import passage_qrels
     from qa.embeddings import Embedder
+    from qa.evaluation.gold import passage_qrels
     from qa.index import prepare
     from qa.settings import IndexSettings
 

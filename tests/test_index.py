@@ -12,10 +12,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, SEEDS
+
 from qa.embeddings import Embedder
-from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError, ModelMismatchError
+from qa.errors import (
+    IndexCorruptError,
+    IndexMissingError,
+    IndexStaleError,
+    ModelMismatchError,
+)
 from qa.index import build_index, ensure_index, load_index
 from qa.settings import IndexSettings
 

@@ -1,4 +1,5 @@
 from conftest import SEEDS, read_source
+
 from qa.boilerplate import find_boilerplate
 from qa.documents import read_sources
 from qa.metadata import describe

@@ -1,4 +1,5 @@
 from conftest import SEEDS, read_source
+
 from qa.layout import split_blocks, split_lines
 from qa.sentences import split_sentences
 
