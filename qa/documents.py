@@ -66,6 +66,7 @@ class Skipped:
 
     source: str
     reason: str
+    sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def read_sources(folder: str | Path) -> tuple[list[RawFile], list[Skipped]]:
                 reason = f"not UTF-8 (byte {exc.start}: {data[exc.start:exc.start + 1]!r})"
         if reason is not None:
             log.warning("skipping %s: %s", rel, reason)
-            skipped.append(Skipped(rel, reason))
+            skipped.append(Skipped(rel, reason, hashlib.sha256(data).hexdigest()))
             continue
         files.append(RawFile(rel, text, hashlib.sha256(data).hexdigest()))
     return files, skipped

@@ -106,6 +106,7 @@ class Corpus:
     skipped: list[Skipped]
     dense: DenseIndex
     bm25: BM25Index
+    state: dict
     reused: int = 0
 
     def retriever(self, embedder: Embedder, params: RetrievalParams = RetrievalParams()) -> Retriever:
@@ -128,7 +129,9 @@ def prepare(
     files, skipped = read_sources(seeds)
     if not files:
         raise SourceError(f"no readable .txt or .md file in {str(seeds)!r}; add documents and run `qa build` again")
-    catalog, _ = load_catalog(seeds)
+    catalog, catalog_digest = load_catalog(seeds)
+    # The fingerprint comes from the very bytes indexed, so it always describes this corpus.
+    state = {"sources": {f.source: f.sha256 for f in [*files, *skipped]}, "catalog": catalog_digest}
     sources: list[SourceInfo] = []
     passages: list[Passage] = []
     excluded: list[dict] = []
@@ -142,7 +145,7 @@ def prepare(
         raise SourceError(f"the documents in {str(seeds)!r} hold no text outside boilerplate; nothing to index")
     texts = [p.embed_text for p in passages]
     vectors, reused = _embed_reusing(texts, embedder, known or {}, progress)
-    return Corpus(sources, passages, excluded, skipped, DenseIndex.build(vectors), BM25Index.build(texts), reused)
+    return Corpus(sources, passages, excluded, skipped, DenseIndex.build(vectors), BM25Index.build(texts), state, reused)
 
 
 def build_index(
@@ -161,7 +164,6 @@ def build_index(
     t0 = time.perf_counter()
     embedder = embedder or Embedder(settings.model)
     root = Path(index_dir)
-    state = source_state(seeds)
     corpus = prepare(seeds, settings, embedder, known=_previous_vectors(root, embedder.model_id), progress=progress)
     manifest = {
         "format": FORMAT_VERSION,
@@ -169,8 +171,8 @@ def build_index(
         "model": embedder.model_id,
         "dimension": corpus.dense.dimension,
         "settings": settings.to_dict(),
-        **state,
-        "skipped": [s.__dict__ for s in corpus.skipped],
+        **corpus.state,
+        "skipped": [{"source": s.source, "reason": s.reason} for s in corpus.skipped],
         "counts": {"documents": len(corpus.sources), "passages": len(corpus.passages), "excluded": len(corpus.excluded)},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
