@@ -130,7 +130,7 @@ def launch(demo, *, host: str, port: int, share: bool = False, prevent_thread_lo
 def main(argv: list[str] | None = None) -> int:
     from qa.engine import Engine
     from qa.errors import QAError
-    from qa.settings import IndexSettings, Paths
+    from qa.settings import Paths
 
     paths = Paths()
     ap = argparse.ArgumentParser(description="Chat with the sources: verbatim quotes with citations.")
@@ -138,11 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "7860")), help="port (env QA_PORT)")
     ap.add_argument("--seeds", default=paths.seeds, help="sources folder (env QA_SEEDS)")
     ap.add_argument("--index", default=paths.index, help="index folder (env QA_INDEX)")
-    ap.add_argument("--model", default=os.environ.get("QA_MODEL") or IndexSettings.model, help="embedding model (env QA_MODEL)")
+    ap.add_argument("--model", default=os.environ.get("QA_MODEL") or None,
+                    help="embedding model (env QA_MODEL; default: the one the index was built with)")
     ap.add_argument("--share", action="store_true", help="also publish a temporary public gradio.live link")
     args = ap.parse_args(argv)
     try:
-        engine = Engine.open(args.seeds, args.index, IndexSettings(model=args.model), progress=True,
+        engine = Engine.open(args.seeds, args.index, model=args.model, progress=True,
                              notify=lambda m: print(f"qa: {m}", file=sys.stderr, flush=True))
     except QAError as exc:
         print(f"qa: error: {exc}", file=sys.stderr)

@@ -46,8 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--seeds", default=paths.seeds, help="sources folder (env QA_SEEDS; default: %(default)s)")
     common.add_argument("--index", default=paths.index, help="index folder (env QA_INDEX; default: %(default)s)")
-    common.add_argument("--model", default=os.environ.get("QA_MODEL") or IndexSettings.model,
-                        help="sentence-transformers model name or folder (env QA_MODEL; default: %(default)s)")
+    common.add_argument("--model", default=os.environ.get("QA_MODEL") or None,
+                        help="sentence-transformers model name or folder (env QA_MODEL; default: the model the "
+                             f"index was built with, for a new index {IndexSettings.model})")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
 
     parser = argparse.ArgumentParser(prog="qa", description="Answer questions by quoting the source documents, with citations.")
@@ -88,15 +89,16 @@ def _engine(args, *, progress: bool = True):
     def notify(message: str) -> None:
         print(f"qa: {message}", file=sys.stderr)
 
-    settings = IndexSettings(model=args.model)
-    return Engine.open(args.seeds, args.index, settings, progress=progress and sys.stderr.isatty(), notify=notify)
+    # Without --model the index is read with the settings it was built with.
+    return Engine.open(args.seeds, args.index, model=args.model, progress=progress and sys.stderr.isatty(), notify=notify)
 
 
 def cmd_build(args) -> int:
     from .index import build_index, load_index
 
     try:
-        settings = IndexSettings(model=args.model, passage_words=args.passage_words, overlap_sentences=args.overlap)
+        settings = IndexSettings(model=args.model or IndexSettings.model, passage_words=args.passage_words,
+                                 overlap_sentences=args.overlap)
     except ValueError as exc:
         raise QAError(str(exc)) from exc
     t0 = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -11,7 +12,7 @@ from .answer import Answer, AnswerParams, check_question, compose
 from .documents import SourceInfo
 from .embeddings import Embedder
 from .errors import InputError
-from .index import BuildReport, Index, ensure_index, load_index
+from .index import BuildReport, Index, ensure_index, load_index, recorded_settings
 from .normalize import normalize
 from .retrieval import MODES, Hit, RetrievalParams, Retriever
 from .settings import IndexSettings
@@ -44,13 +45,23 @@ class Engine:
         cls,
         seeds: str | Path = "seeds",
         index_dir: str | Path = "index",
-        settings: IndexSettings = IndexSettings(),
+        settings: IndexSettings | None = None,
         *,
+        model: str | None = None,
         rebuild: bool = True,
         progress: bool = False,
         notify: Callable[[str], None] = log.warning,
     ) -> "Engine":
-        """Open the index of `seeds`; build or rebuild it first when missing or stale (if `rebuild`)."""
+        """Open the index of `seeds`; build or rebuild it first when missing or stale (if `rebuild`).
+
+        Args:
+            settings: what the index must have been built with; None means the
+                settings it was built with (or the defaults when there is none yet).
+            model: require this embedding model (the index is rebuilt if it was made with another).
+        """
+        settings = settings or recorded_settings(index_dir) or IndexSettings()
+        if model:
+            settings = replace(settings, model=model)
         embedder = Embedder(settings.model)
         if rebuild:
             index, report = ensure_index(seeds, index_dir, settings, embedder=embedder, progress=progress, notify=notify)

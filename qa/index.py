@@ -266,6 +266,15 @@ def ensure_index(
     return load_index(index_dir, seeds=seeds, settings=settings), report
 
 
+def recorded_settings(index_dir: str | Path) -> IndexSettings | None:
+    """The settings the live build was made with, or None if there is no readable build."""
+    try:
+        manifest = json.loads((_live_build(Path(index_dir)) / "manifest.json").read_text(encoding="utf-8"))
+        return IndexSettings(**manifest["settings"])
+    except Exception:  # missing or unreadable: the caller falls back to defaults and rebuilds
+        return None
+
+
 # -- checks -------------------------------------------------------------------------------------
 
 

@@ -163,3 +163,17 @@ def test_vectors_reused_only_for_identical_text(built, embedder):
     idx = load_index(index)
     fresh = embedder.encode([idx.passages[0].embed_text])
     assert np.allclose(idx.dense.vectors[0], fresh[0], atol=1e-5)
+
+
+def test_readers_keep_the_settings_the_index_was_built_with(built, embedder):
+    """`qa build --passage-words 40` then `qa ask`: no silent rebuild with the defaults."""
+    from qa.engine import Engine
+
+    seeds, index = built
+    build_index(seeds, index, IndexSettings(passage_words=40), embedder=embedder)
+    n40 = load_index(index).manifest["counts"]["passages"]
+    engine = Engine.open(seeds, index, notify=lambda m: pytest.fail(f"unexpected rebuild: {m}"))
+    assert engine.build_report is None and len(engine.retriever.passages) == n40
+    messages = []
+    engine = Engine.open(seeds, index, IndexSettings(), notify=messages.append)  # explicit settings win
+    assert engine.build_report is not None and "passage_words" in messages[0]

@@ -46,10 +46,11 @@ def cmd_eval(args) -> int:
 
     modes = list(MODES) if args.mode == "all" else [args.mode]
     params = RetrievalParams(**{f.name: getattr(args, f.name) for f in fields(RetrievalParams)})
-    embedder = Embedder(args.model)
+    model = args.model or IndexSettings.model
+    embedder = Embedder(model)
     progress = sys.stderr.isatty()
     try:
-        settings = IndexSettings(model=args.model, passage_words=args.passage_words, overlap_sentences=args.overlap)
+        settings = IndexSettings(model=model, passage_words=args.passage_words, overlap_sentences=args.overlap)
     except ValueError as exc:
         raise QAError(str(exc)) from exc
     if args.gold:
