@@ -74,7 +74,8 @@ def build_app(engine):
             text = engine.document(picked["source"])
         except QAError as exc:
             return f"<p>{html.escape(str(exc))}</p>"
-        return document_html(text, f"{picked['title']} — {picked['source']}", same, selected=n)
+        return document_html(text, f"{picked['title']} — {picked['source']}", same, selected=n,
+                             excluded=engine.excluded(picked["source"]))
 
     scroll = "() => { setTimeout(() => document.querySelector('#qa-document mark.qa-selected')?.scrollIntoView({block: 'center'}), 50); }"
 

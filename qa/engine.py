@@ -26,19 +26,22 @@ class Engine:
     """Answers questions from one index. Safe to share between threads."""
 
     def __init__(self, retriever: Retriever, sources: dict[str, SourceInfo], *,
-                 answer: AnswerParams = AnswerParams()) -> None:
+                 answer: AnswerParams = AnswerParams(), exclusions: list[dict] = ()) -> None:
         self.retriever = retriever
         self.embedder = retriever.embedder
         self.sources = sources
         self.answer_params = answer
         self.build_report: BuildReport | None = None
         self.seeds: Path | None = None
+        self._excluded: dict[str, list[tuple[int, int, str]]] = {}
+        for e in exclusions:
+            self._excluded.setdefault(e["source"], []).append((e["start"], e["end"], e["reason"]))
 
     @classmethod
     def from_index(cls, index: Index, embedder: Embedder, *, retrieval: RetrievalParams = RetrievalParams(),
                    answer: AnswerParams = AnswerParams()) -> "Engine":
         """An engine over a loaded index (refuses an index built with another model)."""
-        return cls(index.retriever(embedder, retrieval), index.sources, answer=answer)
+        return cls(index.retriever(embedder, retrieval), index.sources, answer=answer, exclusions=index.exclusions)
 
     @classmethod
     def open(
@@ -71,6 +74,10 @@ class Engine:
         engine.build_report = report
         engine.seeds = Path(seeds)
         return engine
+
+    def excluded(self, source: str) -> list[tuple[int, int, str]]:
+        """The (start, end, rule) spans of a source that were left out as clutter or metadata."""
+        return list(self._excluded.get(source, []))
 
     def document(self, source: str) -> str:
         """The raw text of an indexed source file, exactly as quotes' offsets index it.

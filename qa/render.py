@@ -50,17 +50,26 @@ def _meta(q: Quote) -> str:
     return " · ".join(parts) + _link(q.url)
 
 
-def highlight(text: str, spans: list[tuple[int, int, int]]) -> str:
-    """Escaped `text` with each (start, end, n) span wrapped in `<mark id="qa-mark-n">`."""
+def _wrap(text: str, spans: list[tuple[int, int, str, str]]) -> str:
+    """Escaped `text` with each (start, end) span between our own opening and closing tags."""
     out, pos = [], 0
-    for start, end, n in sorted(spans):
+    for start, end, open_tag, close_tag in sorted(spans, key=lambda s: (s[0], s[1])):
         if start < pos:
-            continue  # overlapping quotes: the first one is marked
-        out.append(html.escape(text[pos:start]))
-        out.append(f'<mark id="qa-mark-{n}" data-quote="{n}">{html.escape(text[start:end])}</mark>')
+            continue  # overlapping spans: the first one wins
+        out += [html.escape(text[pos:start]), open_tag, html.escape(text[start:end]), close_tag]
         pos = end
     out.append(html.escape(text[pos:]))
     return "".join(out)
+
+
+def _mark(n: int, selected: bool = False) -> tuple[str, str]:
+    css = ' class="qa-selected"' if selected else ""
+    return f'<mark data-quote="{n}"{css}>', "</mark>"
+
+
+def highlight(text: str, spans: list[tuple[int, int, int]], selected: int | None = None) -> str:
+    """Escaped `text` with each (start, end, n) quote span in a `<mark data-quote="n">`."""
+    return _wrap(text, [(s, e, *_mark(n, n == selected)) for s, e, n in spans])
 
 
 def sources_html(answer: Answer | None) -> str:
@@ -85,12 +94,19 @@ def sources_html(answer: Answer | None) -> str:
     return f'<div class="qa-sources">{notes}{"".join(cards)}</div>'
 
 
-def document_html(text: str, title: str, quotes: list[Quote], selected: int | None = None) -> str:
-    """A whole source document with its quotes highlighted; the selected one carries `qa-selected`."""
-    body = highlight(text, [(q.start, q.end, q.n) for q in quotes])
-    if selected is not None:
-        body = body.replace(f'id="qa-mark-{selected}"', f'id="qa-mark-{selected}" class="qa-selected"', 1)
-    return f'<div class="qa-doc"><div class="qa-head">{html.escape(title)}</div><div class="qa-doc-text">{body}</div></div>'
+def document_html(text: str, title: str, quotes: list[Quote], selected: int | None = None,
+                  excluded: list[tuple[int, int, str]] = ()) -> str:
+    """A whole source document: quotes highlighted (the selected one as `qa-selected`), clutter greyed.
+
+    Args:
+        excluded: (start, end, rule) spans left out of the index, shown dimmed with the rule on hover.
+    """
+    spans = [(q.start, q.end, *_mark(q.n, q.n == selected)) for q in quotes]
+    spans += [(s, e, f'<span class="qa-excluded" title="left out: {html.escape(rule, quote=True)}">', "</span>")
+              for s, e, rule in excluded]
+    legend = '<div class="qa-meta">Highlighted: quoted. Greyed: left out as clutter (hover for the rule).</div>'
+    return (f'<div class="qa-doc"><div class="qa-head">{html.escape(title)}</div>{legend}'
+            f'<div class="qa-doc-text">{_wrap(text, spans)}</div></div>')
 
 
 CSS = """
@@ -103,4 +119,5 @@ CSS = """
 .qa-doc mark.qa-selected { background: #f59e0b; outline: 2px solid #b45309; }
 .qa-note { font-weight: 600; color: #b45309; }
 .qa-empty { color: var(--body-text-color-subdued); }
+.qa-excluded { color: var(--body-text-color-subdued); opacity: 0.55; text-decoration: line-through; }
 """
