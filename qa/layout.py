@@ -61,6 +61,8 @@ def split_lines(text: str, start: int = 0, end: int | None = None) -> list[Line]
     end = len(text) if end is None else end
     out: list[Line] = []
     pos = start
+    if pos == 0 and text.startswith("\ufeff"):
+        pos = 1  # a byte-order mark is not text: no line, title or quote starts with it
     for m in NEWLINE_RE.finditer(text, start, end):
         out.append(Line(pos, m.start(), text[pos : m.start()]))
         pos = m.end()

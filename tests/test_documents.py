@@ -83,3 +83,16 @@ def test_parse_date_formats():
     assert parse_date("Wednesday, Aug. 20, 2025") == "2025-08-20"
     assert parse_date("iran-update-august-27-2025") == "2025-08-27"
     assert parse_date("no date here") is None
+
+
+def test_byte_order_mark_stays_out_of_titles_and_passages(tmp_path):
+    from qa.passages import split_passages
+
+    raw = "\ufeffPort news\r\n\r\nThe port reopened on Monday after long repairs.\r\n"
+    (tmp_path / "bom.txt").write_bytes(raw.encode("utf-8"))
+    d, _ = docs(tmp_path)
+    doc = d["bom.txt"]
+    assert doc.text == raw and doc.title == "Port news"
+    passages = split_passages(doc, find_boilerplate(doc.text))
+    assert passages[0].start == 1 and not passages[0].text.startswith("\ufeff")
+    assert all(raw[p.start : p.end] == p.text for p in passages)
