@@ -57,9 +57,12 @@ class Quote:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Candidate:
-    """A scored sentence before it is numbered as a quote."""
+    """A scored sentence before it is numbered as a quote.
+
+    Compared by identity (`eq=False`): it holds a NumPy vector, whose `==` has no single truth value.
+    """
 
     text: str
     source: str
