@@ -21,16 +21,15 @@ import re
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .boilerplate import DATE_LINE_RE, META_LINE_RE, URL_LINE_RE, Exclusion
+from .boilerplate import Exclusion
 from .documents import Document, RawFile
-from .layout import split_lines
+from .layout import DATE_LINE_RE, META_LINE_RE, URL_LINE_RE, split_lines
 
 log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.json"
 FIELDS = ("title", "publisher", "date", "url")
 MAX_TITLE_CHARS = 200
-TITLE_SKIP = ("call to action", "addresses the reader", "date line", "metadata")
 
 MONTHS = {
     m: i + 1
@@ -70,7 +69,7 @@ def parse_date(text: str) -> str | None:
 def describe(raw: RawFile, exclusions: list[Exclusion], catalog: dict[str, dict]) -> Document:
     """Build a `Document` with metadata from the text, then the catalog's corrections."""
     lines = [ln for ln in split_lines(raw.text) if not ln.blank]
-    skip = {(e.start, e.end) for e in exclusions if e.reason.startswith(TITLE_SKIP)}
+    skip = [(e.start, e.end) for e in exclusions]
 
     url = next((ln.text.strip() for ln in reversed(lines) if URL_LINE_RE.match(ln.text)), None)
     publisher = None

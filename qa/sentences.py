@@ -23,9 +23,10 @@ ABBREVIATIONS = frozenset(
     """.split()
 )
 
-# Terminal punctuation, closing quotes/brackets, footnote markers; then the gap.
-BOUNDARY_RE = re.compile(r"""[.!?…]+["'”’)\]]*(?:\[\d+\])*(?=\s+|$)""")
-NEXT_START_RE = re.compile(r"""\s+(?=["'“‘(\[]?[A-Z0-9\u0400-\u04FF•])""")
+# Terminal punctuation, closing quotes/brackets, footnote markers; then the gap. Chinese and
+# Japanese full stops end a sentence with no gap after them.
+BOUNDARY_RE = re.compile(r"""[.!?…؟]+["'”’)\]]*(?:\[\d+\])*(?=\s+|$)|[。！？]+["”’)」』]*""")
+OPENERS = "\"'“‘(["
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,26 @@ def _boundaries(text: str, start: int, end: int) -> list[int]:
     for m in BOUNDARY_RE.finditer(text, start, end):
         if m.end() >= end:
             break
-        if not NEXT_START_RE.match(text, m.end(), end):
+        if not _starts_sentence(text, m.end(), end, gap_needed=text[m.start()] not in "。！？"):
             continue
         if text[m.start()] == "." and _is_abbreviation(text, start, m.start()):
             continue
         found.append(m.end())
     return found
+
+
+def _starts_sentence(text: str, pos: int, end: int, *, gap_needed: bool) -> bool:
+    """Whether a new sentence can start at `pos`: after white space (unless the mark needs none),
+    an optional opening quote or bracket, then a character that is not a lower-case letter
+    (scripts without case, digits and bullets start sentences too)."""
+    i = pos
+    while i < end and text[i].isspace():
+        i += 1
+    if gap_needed and i == pos:
+        return False
+    if i < end and text[i] in OPENERS:
+        i += 1
+    return i < end and (text[i].isalnum() or text[i] == "•") and not text[i].islower()
 
 
 def _is_abbreviation(text: str, start: int, dot: int) -> bool:

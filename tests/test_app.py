@@ -58,5 +58,5 @@ def test_document_view_greys_out_clutter_with_its_rule(app_engine):
     answer = app_engine.ask("How many agreements did Belarus and Iran sign?")
     q = next(q for q in answer.quotes if q.source == "004_369aadd9e78a6df3.txt")
     page = document_html(app_engine.document(q.source), q.title, [q], selected=q.n, excluded=app_engine.excluded(q.source))
-    assert 'class="qa-excluded" title="left out: call to action">Free Trial</span>' in page
+    assert 'class="qa-excluded" title="left out: site label">Free Trial</span>' in page
     assert f'<mark data-quote="{q.n}" class="qa-selected">' in page
