@@ -13,9 +13,8 @@ import numpy as np
 from . import disagreement, quotes
 from .disagreement import Disagreement
 from .documents import SourceInfo
-from .embeddings import Embedder
 from .errors import InputError
-from .lexical import BM25Index
+from .quote_index import QuoteIndex
 from .quotes import Candidate, Quote
 from .retrieval import Hit
 
@@ -87,9 +86,9 @@ def check_question(question: object) -> str:
 def compose(
     question: str,
     question_vector: np.ndarray,
+    question_weights: dict[int, float],
     hits: list[Hit],
-    embedder: Embedder,
-    bm25: BM25Index,
+    quote_index: QuoteIndex,
     sources: dict[str, SourceInfo],
     params: AnswerParams = AnswerParams(),
     *,
@@ -98,12 +97,15 @@ def compose(
     """Choose quotes from the hits, detect disagreements, or abstain.
 
     Args:
+        question_vector: the question's unit embedding (the only one an answer needs).
+        question_weights: the question's BM25 vocabulary ids and their IDF.
         hits: retrieved passages, best first; quotes come from all of them.
+        quote_index: the sentences the passages point into, with their vectors and terms.
         k: how many passages the answer lists (default: all); a passage beyond
             `k` that a quote comes from is listed as well.
     """
     shown = hits[:k] if k else hits
-    ranked = quotes.candidates(question, question_vector, hits, embedder, bm25,
+    ranked = quotes.candidates(question_vector, question_weights, hits, quote_index,
                                lexical_weight=params.lexical_weight, passage_weight=params.passage_weight)
     relevance = max((c.relevance for c in ranked), default=0.0)
     if relevance < params.abstain_below:

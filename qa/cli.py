@@ -110,8 +110,8 @@ def cmd_build(args) -> int:
     for s in report.skipped:
         print(f"qa: skipped {s.source}: {s.reason}", file=sys.stderr)
     print(
-        f"built {args.index}: {report.documents} documents, {report.passages} passages "
-        f"({report.embedded} embedded, {report.reused} reused), {report.excluded} excluded spans, "
+        f"built {args.index}: {report.documents} documents, {report.passages} passages, {report.sentences} sentences "
+        f"({report.embedded} texts embedded, {report.reused} reused), {report.excluded} excluded spans, "
         f"{len(report.skipped)} skipped files, {time.perf_counter() - t0:.1f} s"
     )
     return 0

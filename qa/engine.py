@@ -13,7 +13,9 @@ from .documents import SourceInfo
 from .embeddings import Embedder
 from .errors import InputError
 from .index import BuildReport, Index, ensure_index, load_index, recorded_settings
+from .lexical import query_terms
 from .normalize import normalize
+from .quote_index import QuoteIndex
 from .retrieval import MODES, Hit, RetrievalParams, Retriever
 from .settings import IndexSettings
 
@@ -25,9 +27,10 @@ MAX_K = 50
 class Engine:
     """Answers questions from one index. Safe to share between threads."""
 
-    def __init__(self, retriever: Retriever, sources: dict[str, SourceInfo], *,
+    def __init__(self, retriever: Retriever, quotes: QuoteIndex, sources: dict[str, SourceInfo], *,
                  answer: AnswerParams = AnswerParams(), exclusions: list[dict] = ()) -> None:
         self.retriever = retriever
+        self.quotes = quotes
         self.embedder = retriever.embedder
         self.sources = sources
         self.answer_params = answer
@@ -41,7 +44,8 @@ class Engine:
     def from_index(cls, index: Index, embedder: Embedder, *, retrieval: RetrievalParams = RetrievalParams(),
                    answer: AnswerParams = AnswerParams()) -> "Engine":
         """An engine over a loaded index (refuses an index built with another model)."""
-        return cls(index.retriever(embedder, retrieval), index.sources, answer=answer, exclusions=index.exclusions)
+        return cls(index.retriever(embedder, retrieval), index.quotes, index.sources, answer=answer,
+                   exclusions=index.exclusions)
 
     @classmethod
     def open(
@@ -101,7 +105,7 @@ class Engine:
         query = check_question(query)
         k = _check_k(k)
         vector = self.embedder.encode([normalize(query)])[0]
-        return self._search(query, vector, mode, k, sources)
+        return self._search(query_terms(query), vector, mode, k, sources)
 
     def ask(self, question: str, *, k: int = 5, sources: list[str] | None = None) -> Answer:
         """Answer `question` by quoting the `k` best passages, or abstain.
@@ -114,10 +118,12 @@ class Engine:
         question = check_question(question)
         k = _check_k(k)
         vector = self.embedder.encode([normalize(question)])[0]
-        hits = self._search(question, vector, "hybrid", max(k, self.answer_params.quote_from), sources)
-        return compose(question, vector, hits, self.embedder, self.retriever.bm25, self.sources, self.answer_params, k=k)
+        terms = query_terms(question)  # tokenised once: for BM25 and for the quotes' term overlap
+        hits = self._search(terms, vector, "hybrid", max(k, self.answer_params.quote_from), sources)
+        weights = self.retriever.bm25.idf_by_id(terms)
+        return compose(question, vector, weights, hits, self.quotes, self.sources, self.answer_params, k=k)
 
-    def _search(self, query, vector, mode, k, sources) -> list[Hit]:
+    def _search(self, query: list[str], vector, mode, k, sources) -> list[Hit]:
         if mode not in MODES:
             raise InputError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
         if not sources:

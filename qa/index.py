@@ -3,7 +3,8 @@
 Layout of an index folder:
     CURRENT              name of the live build folder (replaced with os.replace)
     build-*/             one complete build: manifest.json, documents.json,
-                         passages.jsonl, excluded.jsonl, dense.faiss, bm25/
+                         passages.jsonl, excluded.jsonl, dense.faiss, bm25/,
+                         quotes/ (every sentence with its vector and terms)
 
 A build is written into a temporary folder, renamed to `build-*`, and only then
 made live by replacing `CURRENT`. A crash at any point leaves the previous build
@@ -38,17 +39,20 @@ from .errors import (
     ModelMismatchError,
     SourceError,
 )
-from .lexical import BM25Index
+from .lexical import BM25Index, tokenize
+from .normalize import normalize
 from .metadata import describe, load_catalog
-from .passages import Passage, split_passages
+from .passages import Passage, split_document
+from .quote_index import QuoteIndex, SentenceSpan, is_quotable
 from .retrieval import RetrievalParams, Retriever
 from .settings import IndexSettings
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+# 2: sentences, their vectors and terms are stored at build time (quotes/), passages know their sentences.
+FORMAT_VERSION = 2
 POINTER = "CURRENT"
-ARTIFACTS = ("documents.json", "passages.jsonl", "excluded.jsonl", "dense.faiss", "bm25")
+ARTIFACTS = ("documents.json", "passages.jsonl", "excluded.jsonl", "dense.faiss", "bm25", "quotes")
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class BuildReport:
     embedded: int
     reused: int
     seconds: float
+    sentences: int = 0
 
 
 @dataclass
@@ -76,6 +81,7 @@ class Index:
     exclusions: list[dict]
     dense: DenseIndex
     bm25: BM25Index
+    quotes: QuoteIndex
 
     @property
     def model_id(self) -> str:
@@ -106,8 +112,10 @@ class Corpus:
     skipped: list[Skipped]
     dense: DenseIndex
     bm25: BM25Index
+    quotes: QuoteIndex
     state: dict
     reused: int = 0
+    embedded: int = 0
 
     def retriever(self, embedder: Embedder, params: RetrievalParams = RetrievalParams()) -> Retriever:
         return Retriever(self.passages, self.dense, self.bm25, embedder, params)
@@ -134,18 +142,29 @@ def prepare(
     state = {"sources": {f.source: f.sha256 for f in [*files, *skipped]}, "catalog": catalog_digest}
     sources: list[SourceInfo] = []
     passages: list[Passage] = []
+    spans: list[SentenceSpan] = []
+    quotable: list[bool] = []
     excluded: list[dict] = []
     for raw in files:
         exclusions = find_boilerplate(raw.text)
         doc = describe(raw, exclusions, catalog)
         sources.append(doc.info())
-        passages.extend(split_passages(doc, exclusions, max_words=settings.passage_words, overlap=settings.overlap_sentences))
+        sentences, doc_passages = split_document(doc, exclusions, max_words=settings.passage_words,
+                                                 overlap=settings.overlap_sentences, first_sentence=len(spans))
+        passages.extend(doc_passages)
+        spans.extend(SentenceSpan(raw.source, x.start, x.end, x.text) for x in sentences)
+        quotable.extend(is_quotable(x) for x in sentences)
         excluded.extend({"source": raw.source, **e.to_dict(), "text": raw.text[e.start : e.end]} for e in exclusions)
     if not passages:
         raise SourceError(f"the documents in {str(seeds)!r} hold no text outside boilerplate; nothing to index")
     texts = [p.embed_text for p in passages]
-    vectors, reused = _embed_reusing(texts, embedder, known or {}, progress)
-    return Corpus(sources, passages, excluded, skipped, DenseIndex.build(vectors), BM25Index.build(texts), state, reused)
+    sentence_texts = [normalize(s.text) for s in spans]
+    vectors, reused, embedded = _embed_reusing(texts + sentence_texts, embedder, known or {}, progress)
+    bm25 = BM25Index.build(texts)
+    terms = [bm25.term_ids(t) for t in tokenize(sentence_texts)] if spans else []
+    quotes = QuoteIndex.build(spans, vectors[len(texts):], quotable, terms)
+    return Corpus(sources, passages, excluded, skipped, DenseIndex.build(vectors[: len(texts)]), bm25, quotes,
+                  state, reused, embedded)
 
 
 def build_index(
@@ -173,7 +192,8 @@ def build_index(
         "settings": settings.to_dict(),
         **corpus.state,
         "skipped": [{"source": s.source, "reason": s.reason} for s in corpus.skipped],
-        "counts": {"documents": len(corpus.sources), "passages": len(corpus.passages), "excluded": len(corpus.excluded)},
+        "counts": {"documents": len(corpus.sources), "passages": len(corpus.passages),
+                   "sentences": len(corpus.quotes), "excluded": len(corpus.excluded)},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     root.mkdir(parents=True, exist_ok=True)
@@ -186,6 +206,7 @@ def build_index(
         _write_lines(tmp / "excluded.jsonl", corpus.excluded)
         corpus.dense.save(tmp / "dense.faiss")
         corpus.bm25.save(tmp / "bm25")
+        corpus.quotes.save(tmp / "quotes")
         manifest["artifacts"] = {name: _digest(tmp / name) for name in ARTIFACTS}
         manifest["seconds"] = round(time.perf_counter() - t0, 2)
         _write_json(tmp / "manifest.json", manifest)
@@ -199,7 +220,7 @@ def build_index(
     _remove_old_builds(root, keep=final.name)
     n = len(corpus.passages)
     return BuildReport(str(final), len(corpus.sources), n, len(corpus.excluded), tuple(corpus.skipped),
-                       n - corpus.reused, corpus.reused, round(time.perf_counter() - t0, 2))
+                       corpus.embedded, corpus.reused, round(time.perf_counter() - t0, 2), len(corpus.quotes))
 
 
 def load_index(index_dir: str | Path, *, seeds: str | Path | None = None, settings: IndexSettings | None = None) -> Index:
@@ -223,8 +244,8 @@ def load_index(index_dir: str | Path, *, seeds: str | Path | None = None, settin
         raise IndexCorruptError(f"index at {root} is unreadable (manifest: {exc}); run `qa build`") from exc
     if manifest.get("format") != FORMAT_VERSION or manifest.get("package_version") != __version__:
         raise IndexStaleError(
-            f"index at {root} has format {manifest.get('format')} from qa {manifest.get('package_version')}; "
-            f"this is format {FORMAT_VERSION}, qa {__version__}"
+            f"index at {root} is in format {manifest.get('format')} (qa {manifest.get('package_version')}); "
+            f"this qa reads format {FORMAT_VERSION} (qa {__version__})"
         )
     if settings is not None:
         _check_settings(manifest, settings)
@@ -239,13 +260,17 @@ def load_index(index_dir: str | Path, *, seeds: str | Path | None = None, settin
         exclusions = [json.loads(line) for line in _lines(build / "excluded.jsonl")]
         dense = DenseIndex.load(build / "dense.faiss")
         bm25 = BM25Index.load(build / "bm25")
+        quotes = QuoteIndex.load(build / "quotes")
     except Exception as exc:  # any failure to parse means the same thing: rebuild
         raise IndexCorruptError(f"index at {root} is unreadable ({type(exc).__name__}: {exc}); run `qa build`") from exc
-    if not (len(passages) == len(dense) == len(bm25)) or dense.dimension != manifest.get("dimension"):
+    counts = manifest.get("counts") or {}
+    if (not (len(passages) == len(dense) == len(bm25)) or dense.dimension != manifest.get("dimension")
+            or len(quotes) != counts.get("sentences") or quotes.vectors.shape[1] != dense.dimension):
         raise IndexCorruptError(
-            f"index at {root} is inconsistent ({len(passages)} passages, {len(dense)} vectors, {len(bm25)} BM25 rows); run `qa build`"
+            f"index at {root} is inconsistent ({len(passages)} passages, {len(dense)} vectors, {len(bm25)} BM25 rows, "
+            f"{len(quotes)} sentences); run `qa build`"
         )
-    return Index(build, manifest, sources, passages, exclusions, dense, bm25)
+    return Index(build, manifest, sources, passages, exclusions, dense, bm25, quotes)
 
 
 def ensure_index(
@@ -324,21 +349,32 @@ def _previous_vectors(root: Path, model_id: str) -> dict[str, np.ndarray]:
     if old.model_id != model_id:
         return {}
     vectors = old.dense.vectors
-    return {_text_key(p.embed_text): vectors[i] for i, p in enumerate(old.passages)}
+    known = {_text_key(p.embed_text): vectors[i] for i, p in enumerate(old.passages)}
+    known.update((_text_key(normalize(s.text)), old.quotes.vectors[i]) for i, s in enumerate(old.quotes.spans))
+    return known
 
 
-def _embed_reusing(texts: list[str], embedder: Embedder, known: dict[str, np.ndarray], progress: bool) -> tuple[np.ndarray, int]:
+def _embed_reusing(texts: list[str], embedder: Embedder, known: dict[str, np.ndarray],
+                   progress: bool) -> tuple[np.ndarray, int, int]:
+    """Vectors of `texts`: known ones by text hash, each distinct new text embedded once.
+
+    Returns:
+        The vectors, how many texts reused a known vector, and how many distinct texts were embedded.
+    """
     keys = [_text_key(t) for t in texts]
-    todo = [i for i, k in enumerate(keys) if k not in known]
-    fresh = embedder.encode([texts[i] for i in todo], progress=progress) if todo else None
+    todo: dict[str, str] = {}
+    for text, key in zip(texts, keys):
+        if key not in known and key not in todo:
+            todo[key] = text
+    fresh = embedder.encode(list(todo.values()), progress=progress) if todo else None
+    found = dict(known)
+    if fresh is not None:
+        found.update(zip(todo, fresh))
     dim = fresh.shape[1] if fresh is not None else len(next(iter(known.values())))
     out = np.zeros((len(texts), dim), dtype=np.float32)
-    for row, i in enumerate(todo):
-        out[i] = fresh[row]
-    for i, k in enumerate(keys):
-        if k in known:
-            out[i] = known[k]
-    return out, len(texts) - len(todo)
+    for i, key in enumerate(keys):
+        out[i] = found[key]
+    return out, sum(1 for k in keys if k in known), len(todo)
 
 
 def _text_key(text: str) -> str:

@@ -30,6 +30,11 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     )
 
 
+def query_terms(text: str) -> list[str]:
+    """The tokens of one question or query, as `tokenize` makes them."""
+    return tokenize([text])[0]
+
+
 class BM25Index:
     """A bm25s index that scores every passage for a query."""
 
@@ -47,13 +52,25 @@ class BM25Index:
     def __len__(self) -> int:
         return int(self._model.scores["num_docs"])
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage for `query` (zeros when no term matches)."""
+    def scores(self, query: str | list[str]) -> np.ndarray:
+        """BM25 score of every passage for a query, or for its tokens (zeros when no term matches)."""
         vocab = self._model.vocab_dict
-        terms = [t for t in tokenize([query])[0] if t in vocab]
+        tokens = query_terms(query) if isinstance(query, str) else query
+        terms = [t for t in tokens if t in vocab]
         if not terms:
             return np.zeros(len(self), dtype=np.float32)
         return np.asarray(self._model.get_scores(terms), dtype=np.float32)
+
+    def term_ids(self, tokens: list[str]) -> list[int]:
+        """Vocabulary ids of the tokens this index knows (others are dropped)."""
+        vocab = self._model.vocab_dict
+        return [vocab[t] for t in tokens if t in vocab]
+
+    def idf_by_id(self, tokens: list[str]) -> dict[int, float]:
+        """IDF of each known token, keyed by vocabulary id (what the quote index stores)."""
+        vocab = self._model.vocab_dict
+        known = {t for t in tokens if t in vocab}
+        return {vocab[t]: w for t, w in self.idf(known).items()}
 
     def idf(self, terms: set[str]) -> dict[str, float]:
         """BM25's inverse document frequency of each (tokenised) term; unseen terms get the highest."""

@@ -24,6 +24,8 @@ class Passage:
         source: document path relative to the sources folder.
         start, end: character offsets into the raw document text.
         text: `raw[start:end]`, verbatim.
+        sentence_start, sentence_stop: the passage's sentences in the quote index,
+            `[sentence_start, sentence_stop)` (empty for corpora indexed without sentences).
     """
 
     id: str
@@ -31,6 +33,8 @@ class Passage:
     start: int
     end: int
     text: str
+    sentence_start: int = 0
+    sentence_stop: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,31 +68,43 @@ def document_sentences(doc: Document, exclusions: list[Exclusion]) -> list[list[
     return out
 
 
-def split_passages(
+def split_document(
     doc: Document,
     exclusions: list[Exclusion],
     *,
     max_words: int = 80,
     overlap: int = 1,
-) -> list[Passage]:
-    """Cut a document into passages of whole sentences.
+    first_sentence: int = 0,
+) -> tuple[list[Sentence], list[Passage]]:
+    """Split a document once into its sentences and its passages of whole sentences.
 
     Args:
         doc: the document.
-        exclusions: its boilerplate spans (never part of a passage).
+        exclusions: its boilerplate spans (never part of a passage or a sentence).
         max_words: a passage takes sentences until the next would pass this many
             words; a longer single sentence is a passage by itself.
         overlap: sentences repeated at the start of the next passage.
+        first_sentence: the number of this document's first sentence in the corpus,
+            so each passage records its sentences by their corpus numbers.
 
     Returns:
-        Passages in document order.
+        The sentences and the passages, both in document order.
     """
+    all_sentences: list[Sentence] = []
     passages: list[Passage] = []
     for sentences in document_sentences(doc, exclusions):
+        base = first_sentence + len(all_sentences)
         for first, last in _windows([s.words for s in sentences], max_words, overlap):
             start, end = sentences[first].start, sentences[last].end
-            passages.append(Passage(f"{doc.source}:{start}-{end}", doc.source, start, end, doc.text[start:end]))
-    return passages
+            passages.append(Passage(f"{doc.source}:{start}-{end}", doc.source, start, end, doc.text[start:end],
+                                    base + first, base + last + 1))
+        all_sentences.extend(sentences)
+    return all_sentences, passages
+
+
+def split_passages(doc: Document, exclusions: list[Exclusion], *, max_words: int = 80, overlap: int = 1) -> list[Passage]:
+    """The passages of `split_document`."""
+    return split_document(doc, exclusions, max_words=max_words, overlap=overlap)[1]
 
 
 def _windows(lengths: list[int], max_words: int, overlap: int) -> list[tuple[int, int]]:

@@ -1,28 +1,24 @@
 """Verbatim quotes: the sentences of the retrieved passages that best answer the question.
 
-A quote is a complete sentence of a retrieved passage, with offsets into the
-raw source, so `raw[start:end] == text` holds by construction. A sentence's
-*relevance* is the cosine of its embedding with the question's plus the
-IDF-weighted share of the question's terms it contains (so rare names count
-more than common words); relevance is comparable across questions and is what
-abstention thresholds. Quotes are *ranked* by relevance plus the hybrid score
-of the passage they come from. The weights were measured on the gold set
-(README, "Answer settings").
+A quote is a sentence of the quote index (found once, at build time, on the
+whole document), so `raw[start:end] == text` holds by construction and nothing
+is split or embedded per question. A sentence's *relevance* is the cosine of
+its stored embedding with the question's plus the IDF-weighted share of the
+question's terms it contains (so rare names count more than common words);
+relevance is comparable across questions and is what abstention thresholds.
+Quotes are *ranked* by relevance plus the hybrid score of the passage they
+come from. The weights were measured on the gold set (README, "Answer settings").
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from .documents import SourceInfo
-from .embeddings import Embedder
-from .lexical import BM25Index, tokenize
-from .normalize import normalize
+from .quote_index import QuoteIndex
 from .retrieval import Hit
-from .sentences import split_sentences
 
 
 @dataclass(frozen=True)
@@ -62,6 +58,12 @@ class Candidate:
     """A scored sentence before it is numbered as a quote.
 
     Compared by identity (`eq=False`): it holds a NumPy vector, whose `==` has no single truth value.
+
+    Attributes:
+        score: what quotes are ranked by: relevance plus the weighted passage score.
+        relevance: what abstention is decided on: similarity plus the weighted term overlap.
+        similarity, overlap: the parts of relevance (cosine; weighted share of question terms).
+        sentence: the sentence's number in the quote index.
     """
 
     text: str
@@ -72,43 +74,46 @@ class Candidate:
     relevance: float
     passage_id: str
     vector: np.ndarray
-
-
-# A sentence ends with terminal punctuation (then closing quotes or footnote
-# markers); headlines, captions and labels do not, and are never quoted.
-COMPLETE_RE = re.compile(r"""[.!?…]["'”’)\]]*(?:\[\d+\])*$""")
+    similarity: float = 0.0
+    overlap: float = 0.0
+    sentence: int = -1
 
 
 def candidates(
-    question: str,
     question_vector: np.ndarray,
+    question_weights: dict[int, float],
     hits: list[Hit],
-    embedder: Embedder,
-    bm25: BM25Index,
+    index: QuoteIndex,
     *,
-    min_words: int = 5,
     lexical_weight: float = 0.3,
     passage_weight: float = 0.5,
 ) -> list[Candidate]:
-    """Every complete sentence of the hits' passages, scored, best first (each span once)."""
-    seen: set[tuple[str, int, int]] = set()
-    spans = []
+    """Every quotable sentence of the hits' passages, scored, best first (each sentence once).
+
+    Args:
+        question_vector: the question's unit embedding.
+        question_weights: the question's BM25 vocabulary ids and their IDF.
+        hits: retrieved passages, best first; a sentence in several takes the best one's score.
+        index: the quote index the passages point into.
+    """
+    chosen: dict[int, Hit] = {}
     for hit in hits:
-        p = hit.passage
-        for s in split_sentences(p.text):
-            key = (p.source, p.start + s.start, p.start + s.end)
-            if s.words >= min_words and COMPLETE_RE.search(s.text) and key not in seen:
-                seen.add(key)
-                spans.append((key, s.text, hit))
-    if not spans:
+        for i in range(hit.passage.sentence_start, hit.passage.sentence_stop):
+            if index.quotable[i] and i not in chosen:
+                chosen[i] = hit
+    if not chosen:
         return []
-    texts = [text for _, text, _ in spans]
-    vectors = embedder.encode([normalize(t) for t in texts])
-    relevance = vectors @ question_vector + lexical_weight * term_overlap(question, texts, bm25)
-    out = [
-        Candidate(text, source, start, end, float(rel + passage_weight * hit.score), float(rel), hit.passage.id, vectors[i])
-        for i, (((source, start, end), text, hit), rel) in enumerate(zip(spans, relevance))
-    ]
+    ids = np.fromiter(chosen, dtype=np.int64, count=len(chosen))
+    vectors = index.vectors[ids]
+    similarity = vectors @ question_vector
+    overlap = index.term_overlap(ids, question_weights)
+    relevance = similarity + lexical_weight * overlap
+    out = []
+    for row, i in enumerate(ids):
+        span, hit = index.spans[int(i)], chosen[int(i)]
+        out.append(Candidate(span.text, span.source, span.start, span.end,
+                             float(relevance[row] + passage_weight * hit.score), float(relevance[row]),
+                             hit.passage.id, vectors[row], float(similarity[row]), float(overlap[row]), int(i)))
     return sorted(out, key=lambda c: -c.score)
 
 
@@ -141,13 +146,3 @@ def number(chosen: list[Candidate], sources: dict[str, SourceInfo]) -> list[Quot
         info = sources.get(c.source) or SourceInfo(c.source, c.source)
         out.append(Quote(n, c.text, c.source, c.start, c.end, c.score, info.title, info.publisher, info.date, info.url, c.passage_id))
     return out
-
-
-def term_overlap(question: str, texts: list[str], bm25: BM25Index) -> np.ndarray:
-    """IDF-weighted share of the question's terms that each text contains (0 to 1)."""
-    tokens = tokenize([question, *texts])
-    idf = bm25.idf(set(tokens[0]))
-    total = sum(idf.values())
-    if total <= 0:
-        return np.zeros(len(texts))
-    return np.array([sum(w for t, w in idf.items() if t in set(toks)) / total for toks in tokens[1:]])

@@ -97,9 +97,9 @@ class Retriever:
         vector = self.embedder.encode([normalize(query)])[0]
         return self.search_vector(query, vector, mode=mode, k=k, params=params)
 
-    def search_vector(self, query: str, vector: np.ndarray, *, mode: str = "hybrid", k: int = 10,
+    def search_vector(self, query: str | list[str], vector: np.ndarray, *, mode: str = "hybrid", k: int = 10,
                       params: RetrievalParams | None = None) -> list[Hit]:
-        """As `search`, with the query already embedded (batch evaluation embeds all queries at once)."""
+        """As `search`, with the query already embedded (and, given as a list, already tokenised)."""
         if mode not in MODES:
             raise InputError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
         if k < 1:

@@ -22,6 +22,7 @@ from qa.errors import (
     ModelMismatchError,
 )
 from qa.index import build_index, ensure_index, load_index
+from qa.normalize import normalize
 from qa.settings import IndexSettings
 
 
@@ -63,7 +64,7 @@ def test_changed_sources_make_the_index_stale_and_only_changes_are_embedded(buil
     messages = []
     idx, report = ensure_index(seeds, index, embedder=embedder, notify=messages.append)
     assert "sources changed" in messages[0]
-    assert report is not None and 0 < report.embedded < report.passages and report.reused > 0
+    assert report is not None and 0 < report.embedded < report.passages + report.sentences and report.reused > 0
     assert any("closing sentence about drones" in p.text for p in idx.passages)
     (seeds / "extra.md").write_text("Extra note\n\nBelarus and Iran discussed potash exports.", encoding="utf-8")
     with pytest.raises(IndexStaleError, match=r"\+extra.md"):
@@ -159,10 +160,11 @@ def test_killed_build_process_leaves_the_old_index_usable(built, tmp_path):
 def test_vectors_reused_only_for_identical_text(built, embedder):
     seeds, index = built
     report = build_index(seeds, index, embedder=embedder)
-    assert report.embedded == 0 and report.reused == report.passages
+    assert report.embedded == 0 and report.reused == report.passages + report.sentences
     idx = load_index(index)
-    fresh = embedder.encode([idx.passages[0].embed_text])
+    fresh = embedder.encode([idx.passages[0].embed_text, normalize(idx.quotes.spans[5].text)])
     assert np.allclose(idx.dense.vectors[0], fresh[0], atol=1e-5)
+    assert np.allclose(idx.quotes.vectors[5], fresh[1], atol=1e-5)
 
 
 def test_readers_keep_the_settings_the_index_was_built_with(built, embedder):

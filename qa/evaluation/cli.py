@@ -57,7 +57,7 @@ def cmd_eval(args) -> int:
         gold = load_gold(args.gold, args.seeds)
         corpus = prepare(args.seeds, settings, embedder)
         sources = {s.source: s for s in corpus.sources}
-        ev = evaluate.evaluate_gold(gold, corpus.retriever(embedder, params), sources, modes,
+        ev = evaluate.evaluate_gold(gold, corpus.retriever(embedder, params), corpus.quotes, sources, modes,
                                     AnswerParams(abstain_below=args.abstain_below))
     else:
         data = beir.load_beir(args.beir)

@@ -10,6 +10,7 @@ from ..answer import AnswerParams
 from ..documents import SourceInfo
 from ..engine import Engine
 from ..normalize import normalize
+from ..quote_index import QuoteIndex
 from ..retrieval import Retriever
 from . import metrics
 from .gold import GoldQuestion, passage_qrels
@@ -76,6 +77,7 @@ def evaluate_beir(name: str, retriever: Retriever, queries: dict[str, str], qrel
 def evaluate_gold(
     gold: list[GoldQuestion],
     retriever: Retriever,
+    quote_index: QuoteIndex,
     sources: dict[str, SourceInfo],
     modes: list[str],
     answer_params: AnswerParams = AnswerParams(),
@@ -84,7 +86,7 @@ def evaluate_gold(
     qrels = passage_qrels(gold, retriever.passages)
     queries = {g.id: g.question for g in gold if g.answerable}
     ev = score_runs("seeds-gold", run_modes(retriever, queries, modes, k=10), qrels, GOLD_METRICS)
-    engine = Engine(retriever, sources, answer=answer_params)
+    engine = Engine(retriever, quote_index, sources, answer=answer_params)
     rows = []
     for g in gold:
         a = engine.ask(g.question)
