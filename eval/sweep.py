@@ -2,6 +2,7 @@
 
     .venv/bin/python eval/sweep.py                 # fusion weight x feedback grid
     .venv/bin/python eval/sweep.py --passages      # passage size x overlap on the gold set
+    .venv/bin/python eval/sweep.py --answers       # answer-type weight and conversation weights, gold dev part
 
 Prints mean nDCG@10 per setting and dataset; the README's tables come from here.
 Corpus embeddings come from the same cache as `qa eval`, so a second run is quick.
@@ -71,10 +72,47 @@ def passage_grid(embedder):
         print(f"{words:5d} {overlap:7d} {len(r.passages):9d} {m['nDCG@10']:15.4f} {m['Hit@5']:6.3f} {m['MRR@10']:7.4f}", flush=True)
 
 
+def answer_grid(embedder, split: str = "dev"):
+    """Quote and conversation settings, scored on one part of the gold set (choose on dev)."""
+    from qa.answer import AnswerParams
+    from qa.conversation import ConversationParams
+    from qa.evaluation.gold import load_gold_files
+
+    gold = load_gold_files([ROOT / "eval" / "seeds_gold.jsonl", ROOT / "eval" / "seeds_chains.jsonl"], ROOT / "seeds", split)
+    corpus = prepare(ROOT / "seeds", IndexSettings(), embedder)
+    sources = {s.source: s for s in corpus.sources}
+    retriever = corpus.retriever(embedder)
+
+    def run(answer: AnswerParams, conv: ConversationParams) -> dict:
+        return evaluate.evaluate_gold(gold, retriever, corpus.quotes, sources, ["hybrid"], answer, conversation=conv).answers
+
+    cols = ["quote_overlap", "quote_at_1", "abstention_precision", "abstention_recall", "followup_quote_overlap",
+            "followup_quote_at_1", "offtopic_abstained"]
+    print(f"split {split}; " + "  ".join(cols))
+    base_conv = ConversationParams()
+    for tw in (0.0, 0.1, 0.2, 0.3, 0.5):
+        a = run(AnswerParams(type_weight=tw), base_conv)
+        print(f"type_weight={tw}".ljust(50) + "".join(f"{a[c]:8.3f}" for c in cols), flush=True)
+    cal = run(AnswerParams(), base_conv)["calibration"]
+    print(f"calibration on {split}: {cal}")
+    for cw, lw, quotes in itertools.product([0.4, 0.6, 1.0], [0.3, 0.5, 1.0], [True, False]):
+        conv = ConversationParams(context_weight=cw, lexical_weight=lw, use_quotes=quotes)
+        a = run(AnswerParams(), conv)
+        print(f"context={cw} lexical={lw} quotes={quotes}".ljust(50)
+              + "".join(f"{a[c]:8.3f}" for c in cols), flush=True)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--passages", action="store_true", help="sweep passage size and overlap on the gold set")
+    ap.add_argument("--answers", action="store_true", help="sweep quote and conversation settings on the gold dev part")
+    ap.add_argument("--split", default="dev", help="gold part for --answers (choose on dev)")
     ap.add_argument("--datasets", nargs="*", default=["msmarco-5k", "dbpedia-5k"])
     args = ap.parse_args()
     emb = Embedder()
-    passage_grid(emb) if args.passages else fusion_grid(emb, args.datasets)
+    if args.answers:
+        answer_grid(emb, args.split)
+    elif args.passages:
+        passage_grid(emb)
+    else:
+        fusion_grid(emb, args.datasets)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import answer_type
 from .documents import SourceInfo
 from .quote_index import QuoteIndex
 from .retrieval import Hit
@@ -36,6 +37,7 @@ class Quote:
     date: str | None
     url: str | None
     passage_id: str
+    sentence: int = -1  # its number in the quote index (not part of the JSON: it changes with every build)
 
     def to_dict(self) -> dict:
         return {
@@ -77,6 +79,8 @@ class Candidate:
     similarity: float = 0.0
     overlap: float = 0.0
     sentence: int = -1
+    passage_score: float = 0.0
+    type_match: bool = False
 
 
 def candidates(
@@ -87,6 +91,9 @@ def candidates(
     *,
     lexical_weight: float = 0.3,
     passage_weight: float = 0.5,
+    kind: str | None = None,
+    type_weight: float = 0.0,
+    overlap_bonus: float = 0.0,
 ) -> list[Candidate]:
     """Every quotable sentence of the hits' passages, scored, best first (each sentence once).
 
@@ -95,6 +102,10 @@ def candidates(
         question_weights: the question's BM25 vocabulary ids and their IDF.
         hits: retrieved passages, best first; a sentence in several takes the best one's score.
         index: the quote index the passages point into.
+        kind: the kind of answer the question asks for (`answer_type.question_type`).
+        type_weight: added to the ranking score of a sentence that offers that kind.
+        overlap_bonus: weight of the term overlap in the ranking score beyond its weight in relevance.
+            Neither changes relevance, so neither turns an abstention into an answer.
     """
     chosen: dict[int, Hit] = {}
     for hit in hits:
@@ -111,9 +122,11 @@ def candidates(
     out = []
     for row, i in enumerate(ids):
         span, hit = index.spans[int(i)], chosen[int(i)]
-        out.append(Candidate(span.text, span.source, span.start, span.end,
-                             float(relevance[row] + passage_weight * hit.score), float(relevance[row]),
-                             hit.passage.id, vectors[row], float(similarity[row]), float(overlap[row]), int(i)))
+        match = answer_type.offers(kind, span.text)
+        score = relevance[row] + passage_weight * hit.score + type_weight * match + overlap_bonus * overlap[row]
+        out.append(Candidate(span.text, span.source, span.start, span.end, float(score), float(relevance[row]),
+                             hit.passage.id, vectors[row], float(similarity[row]), float(overlap[row]), int(i),
+                             float(hit.score), match))
     return sorted(out, key=lambda c: -c.score)
 
 
@@ -144,5 +157,6 @@ def number(chosen: list[Candidate], sources: dict[str, SourceInfo]) -> list[Quot
     out = []
     for n, c in enumerate(chosen, start=1):
         info = sources.get(c.source) or SourceInfo(c.source, c.source)
-        out.append(Quote(n, c.text, c.source, c.start, c.end, c.score, info.title, info.publisher, info.date, info.url, c.passage_id))
+        out.append(Quote(n, c.text, c.source, c.start, c.end, c.score, info.title, info.publisher, info.date, info.url,
+                         c.passage_id, c.sentence))
     return out

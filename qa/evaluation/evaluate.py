@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..answer import AnswerParams
+from ..conversation import ConversationParams
 from ..documents import SourceInfo
 from ..engine import Engine
 from ..normalize import normalize
 from ..quote_index import QuoteIndex
 from ..retrieval import Retriever
 from . import metrics
-from .gold import GoldQuestion, passage_qrels
+from .gold import UNANSWERABLE, GoldQuestion, passage_qrels
 
 GOLD_METRICS = ["Hit@1", "Hit@3", "Hit@5", "Hit@10", "MRR@10", "nDCG@10", "Recall@10"]
 BEIR_METRICS = ["nDCG@10", "Recall@10", "Recall@100", "MRR@10", "MAP"]
@@ -81,38 +82,58 @@ def evaluate_gold(
     sources: dict[str, SourceInfo],
     modes: list[str],
     answer_params: AnswerParams = AnswerParams(),
+    *,
+    name: str = "seeds-gold",
+    conversation: ConversationParams = ConversationParams(),
 ) -> Evaluation:
-    """Passage metrics per mode on the answerable questions, then the answers of the default engine."""
+    """Passage metrics per mode on the answerable single-turn questions, then the answers of the
+    default engine to every question (follow-ups with their conversation)."""
     qrels = passage_qrels(gold, retriever.passages)
-    queries = {g.id: g.question for g in gold if g.answerable}
-    ev = score_runs("seeds-gold", run_modes(retriever, queries, modes, k=10), qrels, GOLD_METRICS)
-    engine = Engine(retriever, quote_index, sources, answer=answer_params)
+    queries = {g.id: g.question for g in gold if g.answerable and not g.history}
+    ev = score_runs(name, run_modes(retriever, queries, modes, k=10), qrels, GOLD_METRICS)
+    engine = Engine(retriever, quote_index, sources, answer=answer_params, conversation=conversation)
     rows = []
     for g in gold:
-        a = engine.ask(g.question)
-        overlap = any(s.overlaps(q.source, q.start, q.end) for q in a.quotes for s in g.spans)
-        rows.append({"id": g.id, "type": g.type, "question": g.question, "abstained": a.abstained,
-                     "relevance": a.relevance, "quote_overlap": overlap, "disagreement": bool(a.disagreements)})
+        a = engine.ask(g.question, history=list(g.history))
+        hits = [any(s.overlaps(q.source, q.start, q.end) for s in g.spans) for q in a.quotes]
+        rows.append({"id": g.id, "type": g.type, "split": g.split, "question": g.question, "history": bool(g.history),
+                     "abstained": a.abstained, "relevance": a.relevance, "quote_overlap": any(hits),
+                     "quote_at_1": bool(hits and hits[0]), "disagreement": bool(a.disagreements),
+                     "context_used": a.context_used})
     ev.answers = answer_summary(rows, answer_params.abstain_below)
     ev.failures = _failures(rows, ev.per_query.get(DEFAULT_MODE, {}))
     return ev
 
 
 def answer_summary(rows: list[dict], threshold: float) -> dict:
-    """Quote accuracy, abstention precision/recall, and the threshold these rows would favour."""
-    answerable = [r for r in rows if r["type"] != "unanswerable"]
-    unanswerable = [r for r in rows if r["type"] == "unanswerable"]
+    """Quote accuracy (any quote, first quote), abstention, disagreements, conversations, calibration."""
+    single = [r for r in rows if not r["history"]]
+    answerable = [r for r in single if r["type"] not in UNANSWERABLE]
+    unanswerable = [r for r in rows if r["type"] in UNANSWERABLE]
     abstained = [r for r in rows if r["abstained"]]
-    correct_abstentions = sum(1 for r in abstained if r["type"] == "unanswerable")
+    correct_abstentions = sum(1 for r in abstained if r["type"] in UNANSWERABLE)
     conflicts = [r for r in rows if r["type"] == "conflict"]
+    followups = [r for r in rows if r["type"] == "followup"]
+    standalone = [r for r in rows if r["type"] == "standalone"]
+    offtopic = [r for r in rows if r["type"] == "offtopic"]
     return {
         "questions": len(rows),
+        "answerable": len(answerable),
         "quote_overlap": _share(sum(r["quote_overlap"] for r in answerable), len(answerable)),
+        "quote_at_1": _share(sum(r["quote_at_1"] for r in answerable), len(answerable)),
         "abstention_precision": _share(correct_abstentions, len(abstained)) if abstained else 1.0,
         "abstention_recall": _share(correct_abstentions, len(unanswerable)),
         "conflicts_flagged": _share(sum(r["disagreement"] for r in conflicts), len(conflicts)),
+        "followups": len(followups),
+        "followup_quote_overlap": _share(sum(r["quote_overlap"] for r in followups), len(followups)),
+        "followup_quote_at_1": _share(sum(r["quote_at_1"] for r in followups), len(followups)),
+        "standalone_after_conversation": len(standalone),
+        "standalone_quote_overlap": _share(sum(r["quote_overlap"] for r in standalone), len(standalone)),
+        "offtopic_after_conversation": len(offtopic),
+        "offtopic_abstained": _share(sum(r["abstained"] for r in offtopic), len(offtopic)),
         "threshold": threshold,
-        "calibration": calibrate([r["relevance"] for r in answerable], [r["relevance"] for r in unanswerable]),
+        "calibration": calibrate([r["relevance"] for r in answerable], [r["relevance"] for r in single
+                                                                         if r["type"] in UNANSWERABLE]),
     }
 
 
@@ -141,7 +162,7 @@ def _failures(rows: list[dict], per_query: dict[str, dict[str, float]]) -> list[
     out = []
     for r in rows:
         problems = []
-        if r["type"] == "unanswerable":
+        if r["type"] in UNANSWERABLE:
             if not r["abstained"]:
                 problems.append("answered an unanswerable question")
         else:
@@ -149,6 +170,8 @@ def _failures(rows: list[dict], per_query: dict[str, dict[str, float]]) -> list[
                 problems.append("abstained")
             elif not r["quote_overlap"]:
                 problems.append("no quote overlaps the evidence")
+            elif not r["quote_at_1"]:
+                problems.append("the first quote is not on the evidence")
             if per_query.get(r["id"], {}).get("Hit@5", 1.0) == 0.0:
                 problems.append("no relevant passage in the top 5")
             if r["type"] == "conflict" and not r["disagreement"]:

@@ -1,8 +1,14 @@
 """The gold question set of a sources folder: evidence as verbatim text, not passage ids.
 
 Each line of the JSONL file:
-    {"id", "question", "type": "single"|"multi"|"conflict"|"unanswerable",
-     "evidence": [{"source": file, "text": exact substring of the file}]}
+    {"id", "question", "type", "split": "dev"|"test",
+     "evidence": [{"source": file, "text": exact substring of the file}],
+     "history": [earlier questions of the conversation, oldest first] (optional)}
+
+Types: "single", "multi", "conflict" (the sources disagree), "unanswerable"; in
+conversations also "followup" (needs the earlier turns), "standalone" (a later turn
+that stands on its own) and "offtopic" (a later turn the sources don't answer).
+Settings are chosen on the dev part and reported on the test part.
 A passage is relevant to a question when its span overlaps an evidence span, so
 the set stays valid whatever the passage settings are.
 """
@@ -16,7 +22,9 @@ from pathlib import Path
 from ..errors import InputError
 from ..passages import Passage
 
-TYPES = ("single", "multi", "conflict", "unanswerable")
+TYPES = ("single", "multi", "conflict", "unanswerable", "followup", "standalone", "offtopic")
+UNANSWERABLE = ("unanswerable", "offtopic")
+SPLITS = ("dev", "test")
 
 
 @dataclass(frozen=True)
@@ -35,10 +43,12 @@ class GoldQuestion:
     question: str
     type: str
     spans: tuple[Span, ...]
+    split: str = "test"
+    history: tuple[str, ...] = ()
 
     @property
     def answerable(self) -> bool:
-        return self.type != "unanswerable"
+        return self.type not in UNANSWERABLE
 
 
 def load_gold(path: str | Path, seeds: str | Path) -> list[GoldQuestion]:
@@ -60,11 +70,14 @@ def load_gold(path: str | Path, seeds: str | Path) -> list[GoldQuestion]:
             row = json.loads(line)
             qid, question, kind = row["id"], row["question"], row["type"]
             evidence = row.get("evidence", [])
+            split, history = row.get("split", "test"), tuple(row.get("history", []))
         except (ValueError, KeyError, TypeError) as exc:
             raise InputError(f"{path}:{n}: expected an object with id, question, type ({exc})") from exc
         if kind not in TYPES:
             raise InputError(f"{path}:{n}: type {kind!r} is not one of {', '.join(TYPES)}")
-        if (kind == "unanswerable") == bool(evidence):
+        if split not in SPLITS:
+            raise InputError(f"{path}:{n}: split {split!r} is not one of {', '.join(SPLITS)}")
+        if (kind in UNANSWERABLE) == bool(evidence):
             raise InputError(f"{path}:{n}: {'unanswerable questions take no' if evidence else 'answerable questions need'} evidence")
         spans = []
         for ev in evidence:
@@ -79,8 +92,14 @@ def load_gold(path: str | Path, seeds: str | Path) -> list[GoldQuestion]:
             if not found:
                 raise InputError(f"{path}:{n}: evidence is not verbatim in {source}: {ev['text'][:60]!r}")
             spans += [Span(source, s, s + len(ev["text"])) for s in found]
-        out.append(GoldQuestion(qid, question, kind, tuple(spans)))
+        out.append(GoldQuestion(qid, question, kind, tuple(spans), split, history))
     return out
+
+
+def load_gold_files(paths: list[str | Path], seeds: str | Path, split: str = "all") -> list[GoldQuestion]:
+    """Questions of several gold files, of one split ("dev", "test") or all."""
+    out = [g for path in paths for g in load_gold(path, seeds)]
+    return out if split == "all" else [g for g in out if g.split == split]
 
 
 def passage_qrels(gold: list[GoldQuestion], passages: list[Passage]) -> dict[str, dict[str, int]]:
@@ -88,7 +107,7 @@ def passage_qrels(gold: list[GoldQuestion], passages: list[Passage]) -> dict[str
     return {
         g.id: {p.id: 1 for p in passages if any(s.overlaps(p.source, p.start, p.end) for s in g.spans)}
         for g in gold
-        if g.answerable
+        if g.answerable and not g.history
     }
 
 

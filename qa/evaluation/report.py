@@ -27,9 +27,14 @@ def table(ev: Evaluation) -> str:
         a = ev.answers
         cal = a.get("calibration", {})
         lines += [
-            f"answers ({a['questions']} questions, default mode): quotes overlap evidence {a['quote_overlap']:.3f}; "
+            f"answers ({a['questions']} questions, {a['answerable']} answerable alone): quotes overlap evidence "
+            f"{a['quote_overlap']:.3f}, first quote on it (quote@1) {a['quote_at_1']:.3f}; "
             f"abstention precision {a['abstention_precision']:.3f}, recall {a['abstention_recall']:.3f} "
             f"(threshold {a['threshold']}); disagreements flagged {a['conflicts_flagged']:.3f}",
+            *([f"conversations: {a['followups']} follow-ups quote the evidence {a['followup_quote_overlap']:.3f} "
+               f"(quote@1 {a['followup_quote_at_1']:.3f}); {a['standalone_after_conversation']} standalone turns "
+               f"{a['standalone_quote_overlap']:.3f}; {a['offtopic_after_conversation']} off-topic turns abstained "
+               f"{a['offtopic_abstained']:.3f}"] if a.get("followups") else []),
             f"calibration: best threshold {cal.get('best_threshold')} (balanced accuracy {cal.get('balanced_accuracy')}); "
             f"lowest answerable {cal.get('answerable_min')}, highest unanswerable {cal.get('unanswerable_max')}",
         ]
