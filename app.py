@@ -36,30 +36,39 @@ def build_app(engine):
     files = sorted(engine.sources)
     source_choices = [(f"{engine.sources[f].title} ({f})", f) for f in files]
 
-    def ask(question: str, k: int = 5) -> dict:
-        """Answer a question from the sources: the same JSON object as `qa ask --json`."""
+    def ask(question: str, k: int = 5, history: list[str] | None = None) -> dict:
+        """Answer a question from the sources: the same JSON object as `qa ask --json`.
+
+        Args:
+            question: the question.
+            k: passages to retrieve (a whole number, 1 to 50).
+            history: earlier questions of the conversation, oldest first (optional).
+        """
         try:
-            return engine.ask(question, k=int(k)).to_dict()
+            return engine.ask(question, k=k, history=history or []).to_dict()
         except (QAError, ValueError, TypeError) as exc:
             raise gr.Error(str(exc)) from exc
 
-    def respond(question, history, k, chosen):
-        history = list(history or [])
+    def respond(question, history, k, chosen, asked):
+        history, asked = list(history or []), list(asked or [])
         history.append({"role": "user", "content": md_escape(question or "")})
         try:
             if not chosen:
                 raise QAError("no source is selected; tick at least one source under Options")
             sources = None if set(chosen) == set(files) else list(chosen)
-            answer = engine.ask(question, k=int(k), sources=sources)
+            answer = engine.ask(question, k=int(k), sources=sources, history=asked)
         except QAError as exc:
             history.append({"role": "assistant", "content": f"⚠ {md_escape(str(exc))}"})
-            return history, question, sources_html(None), gr.update(choices=[], value=None), "", []
+            return history, question, sources_html(None), gr.update(choices=[], value=None), "", [], asked
         history.append({"role": "assistant", "content": chat_markdown(answer)})
         quotes = [q.to_dict() for q in answer.quotes]
         choices = [(f"[{q['n']}] {q['title']} — {q['source']}", q["n"]) for q in quotes]
         first = quotes[0]["n"] if quotes else None
         return (history, "", sources_html(answer), gr.update(choices=choices, value=first),
-                open_document(first, quotes), quotes)
+                open_document(first, quotes), quotes, asked + [answer.question])
+
+    def new_conversation():
+        return [], "", sources_html(None), gr.update(choices=[], value=None), "", [], []
 
     def open_document(n, quotes):
         from qa.quotes import Quote
@@ -81,8 +90,11 @@ def build_app(engine):
 
     with gr.Blocks(title="Ask the sources", analytics_enabled=False) as demo:
         gr.Markdown("## Ask the sources\nAnswers are verbatim quotes from the documents, each with a numbered "
-                    "citation (file and character offsets). When the documents don't answer, it says so.")
+                    "citation (file and character offsets). When the documents don't answer, it says so. "
+                    "A follow-up (“When?”, “What did he say?”) is read with your earlier questions, and the "
+                    "answer says so.")
         quotes_state = gr.State([])
+        asked_state = gr.State([])  # the conversation's questions, oldest first, as typed
         with gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Answers", height=520, latex_delimiters=[], elem_id="qa-chat",
@@ -91,6 +103,7 @@ def build_app(engine):
                     box = gr.Textbox(placeholder="Ask a question about the documents…", show_label=False,
                                      scale=5, max_lines=4, elem_id="qa-question")
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
+                    fresh = gr.Button("New conversation", scale=1, elem_id="qa-new")
                 gr.Examples(EXAMPLES, inputs=[box], label="Examples")
                 with gr.Accordion("Options", open=False):
                     k = gr.Slider(1, 20, value=5, step=1, label="Passages to retrieve")
@@ -101,11 +114,13 @@ def build_app(engine):
                 pick = gr.Dropdown(choices=[], label="Open the whole source at quote", elem_id="qa-pick")
                 document = gr.HTML("", elem_id="qa-document")
 
-        outputs = [chat, box, panel, pick, document, quotes_state]
+        outputs = [chat, box, panel, pick, document, quotes_state, asked_state]
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chat, k, chosen], outputs, api_visibility="private").then(None, js=scroll)
+            trigger(respond, [box, chat, k, chosen, asked_state], outputs, api_visibility="private").then(None, js=scroll)
+        fresh.click(new_conversation, None, outputs, api_visibility="private")
         pick.input(open_document, [pick, quotes_state], [document], api_visibility="private").then(None, js=scroll)
-        gr.api(ask, api_name="ask")
+        # Up to 8 questions at once: the engine is thread-safe, and concurrent questions share one embedding pass.
+        gr.api(ask, api_name="ask", concurrency_limit=8)
     return demo
 
 

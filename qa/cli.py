@@ -67,8 +67,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--source", action="append", help="only quote this source file (repeatable)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print one JSON object")
-    fmt.add_argument("--jsonl", action="store_true", help="read one question per line on stdin, write one JSON object per line")
+    fmt.add_argument("--jsonl", action="store_true",
+                     help="read one question per line on stdin (plain text, or {\"question\", \"k\", \"history\"}), "
+                          "write one JSON object per line")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", parents=[common], help="a conversation in the terminal: follow-ups read in context")
+    p.add_argument("-k", type=int, default=5, help="passages to retrieve (default: %(default)s)")
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("search", parents=[common], help="ranked passages only")
     p.add_argument("query")
@@ -140,18 +146,51 @@ def cmd_ask(args) -> int:
 def _ask_lines(args) -> int:
     engine = _engine(args)
     for line in sys.stdin:
-        question, k = line.rstrip("\r\n"), args.k
+        question, k, history = line.rstrip("\r\n"), args.k, []
         try:
             if question.lstrip().startswith("{"):
                 request = json.loads(question)
                 if not isinstance(request, dict):
                     raise QAError("a JSON line must be an object with a \"question\"")
-                question, k = request.get("question"), request.get("k", k)
-            out = engine.ask(question, k=k, sources=args.source).to_dict()
+                question, k, history = request.get("question"), request.get("k", k), request.get("history", [])
+            out = engine.ask(question, k=k, sources=args.source, history=history).to_dict()
         except (QAError, ValueError) as exc:
             out = {"question": question, "error": str(exc)}
         print(json.dumps(out, ensure_ascii=False), flush=True)
     return 0
+
+
+def cmd_chat(args) -> int:
+    """Questions from the terminal, one per line; follow-ups are read with the earlier ones."""
+    engine = _engine(args)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("Ask about the sources. A follow-up is read with your earlier questions; "
+              "/new starts a new conversation, /quit (or Ctrl-D) ends.", file=sys.stderr)
+    asked: list[str] = []
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except EOFError:
+            return 0
+        question = line.strip()
+        if not question:
+            continue
+        if question in ("/quit", "/exit"):
+            return 0
+        if question == "/new":
+            asked = []
+            print("(new conversation)")
+            continue
+        try:
+            answer = engine.ask(question, k=args.k, history=asked)
+        except QAError as exc:
+            print(f"qa: error: {exc}", file=sys.stderr)
+            continue
+        if answer.read_as:
+            print(f"({answer.read_as})")
+        print(answer.answer + "\n", flush=True)
+        asked.append(answer.question)
 
 
 def cmd_search(args) -> int:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import replace
+import threading
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from .answer import Answer, AnswerParams, check_question, compose
+import numpy as np
+
+from . import answer_type, conversation
+from .answer import Answer, AnswerParams, check_history, check_question, compose
+from .conversation import ConversationParams
 from .documents import SourceInfo
 from .embeddings import Embedder
 from .errors import InputError
@@ -16,6 +21,7 @@ from .index import BuildReport, Index, ensure_index, load_index, recorded_settin
 from .lexical import query_terms
 from .normalize import normalize
 from .quote_index import QuoteIndex
+from .quotes import Quote
 from .retrieval import MODES, Hit, RetrievalParams, Retriever
 from .settings import IndexSettings
 
@@ -28,12 +34,16 @@ class Engine:
     """Answers questions from one index. Safe to share between threads."""
 
     def __init__(self, retriever: Retriever, quotes: QuoteIndex, sources: dict[str, SourceInfo], *,
-                 answer: AnswerParams = AnswerParams(), exclusions: list[dict] = ()) -> None:
+                 answer: AnswerParams = AnswerParams(), conversation: ConversationParams = ConversationParams(),
+                 exclusions: list[dict] = ()) -> None:
         self.retriever = retriever
         self.quotes = quotes
         self.embedder = retriever.embedder
         self.sources = sources
         self.answer_params = answer
+        self.conversation = conversation
+        self._vectors: dict[str, np.ndarray] = {}  # question embeddings: a conversation repeats its questions
+        self._cache_lock = threading.Lock()
         self.build_report: BuildReport | None = None
         self.seeds: Path | None = None
         self._excluded: dict[str, list[tuple[int, int, str]]] = {}
@@ -102,35 +112,131 @@ class Engine:
 
     def search(self, query: str, *, mode: str = "hybrid", k: int = 10, sources: list[str] | None = None) -> list[Hit]:
         """Ranked passages for `query`, optionally only from the named source files."""
-        query = check_question(query)
-        k = _check_k(k)
-        vector = self.embedder.encode([normalize(query)])[0]
-        return self._search(query_terms(query), vector, mode, k, sources)
+        q = self._query(check_question(query))
+        return self._search(q.terms, q.vector, mode, _check_k(k), sources)
 
-    def ask(self, question: str, *, k: int = 5, sources: list[str] | None = None) -> Answer:
+    def ask(self, question: str, *, k: int = 5, sources: list[str] | None = None,
+            history: list[str] | tuple[str, ...] = ()) -> Answer:
         """Answer `question` by quoting the `k` best passages, or abstain.
 
         Args:
             question: 1 to 2,000 characters.
             k: passages to retrieve and quote from (1 to 50).
             sources: restrict to these source files (names as in citations).
+            history: the earlier questions of the conversation, oldest first; used only
+                when the question needs them (`conversation`), and then shown in `read_as`.
         """
         question = check_question(question)
         k = _check_k(k)
-        vector = self.embedder.encode([normalize(question)])[0]
-        terms = query_terms(question)  # tokenised once: for BM25 and for the quotes' term overlap
-        hits = self._search(terms, vector, "hybrid", max(k, self.answer_params.quote_from), sources)
-        weights = self.retriever.bm25.idf_by_id(terms)
-        return compose(question, vector, weights, hits, self.quotes, self.sources, self.answer_params, k=k)
+        earlier = check_history(history)[-self.conversation.turns:]
+        self._check_sources(sources)
+        context = self._context(earlier, k, sources) if earlier else []
+        return self._respond(self._query(question), context, k, sources)
 
-    def _search(self, query: list[str], vector, mode, k, sources) -> list[Hit]:
+    # -- one question ---------------------------------------------------------------------------
+
+    def _query(self, text: str) -> "_Query":
+        """A question embedded (once, then cached) and tokenised (once)."""
+        key = normalize(text)
+        with self._cache_lock:
+            vector = self._vectors.get(key)
+        if vector is None:
+            vector = self.embedder.encode_one(key)
+            with self._cache_lock:
+                if len(self._vectors) >= 1024:
+                    self._vectors.pop(next(iter(self._vectors)))
+                self._vectors[key] = vector
+        return _Query(text, query_terms(text), vector)
+
+    def _respond(self, query: "_Query", context: list["_Turn"], k: int, sources) -> Answer:
+        """Answer alone, or with the conversation when the question needs it (or only then finds something)."""
+        if not context:
+            return self._answer(query, k, sources)
+        reason = conversation.context_reason(query.text, query.terms)
+        if reason is None:
+            alone = self._answer(query, k, sources)
+            content = conversation.content_terms(query.terms)
+            if not alone.abstained or len(self.retriever.bm25.term_ids(content)) < len(content):
+                return alone
+            read = self._answer_in_context(query, context, k, sources)
+            return read if not read.abstained else alone
+        return self._answer_in_context(query, context, k, sources)
+
+    def _answer(self, query: "_Query", k: int, sources, *, vector=None, lexical=None, weights=None, keep=None) -> Answer:
+        bm25 = self.retriever.bm25
+        vector = query.vector if vector is None else vector
+        lexical = bm25.scores(query.terms) if lexical is None else lexical
+        weights = bm25.idf_by_id(query.terms) if weights is None else weights
+        hits = self._search(lexical, vector, "hybrid", max(k, self.answer_params.quote_from), sources)
+        return compose(query.text, vector, weights, hits, self.quotes, self.sources, self.answer_params, k=k, keep=keep)
+
+    # -- conversations --------------------------------------------------------------------------
+
+    def _context(self, earlier: list[str], k: int, sources) -> list["_Turn"]:
+        """The earlier turns, each answered as the conversation answered it, for their top quotes."""
+        turns: list[_Turn] = []
+        for text in earlier:
+            query = self._query(text)
+            quote = None
+            if self.conversation.use_quotes:
+                answer = self._respond(query, turns, k, sources)
+                quote = answer.quotes[0] if answer.quotes else None
+            turns.append(_Turn(query, quote))
+        return turns
+
+    def _answer_in_context(self, query: "_Query", turns: list["_Turn"], k: int, sources) -> Answer:
+        p, bm25 = self.conversation, self.retriever.bm25
+        recency = conversation.recency_weights(len(turns), p.decay)
+        vectors = []
+        for t in turns:
+            v = t.query.vector + (self.quotes.vectors[t.quote.sentence] if t.quote is not None else 0)
+            vectors.append(v / np.linalg.norm(v))
+        if p.concatenate:
+            vector = self._query(" ".join([*(t.query.text for t in turns), query.text])).vector
+        else:
+            vector = conversation.blend(query.vector, vectors, recency, p.context_weight)
+        lexical = bm25.scores(query.terms).astype(np.float64)
+        weights = {i: w for i, w in bm25.idf_by_id(query.terms).items()}
+        for t, w in zip(turns, recency):
+            terms = t.query.terms + (query_terms(" ".join(conversation.names(t.quote.text))) if t.quote else [])
+            lexical += p.lexical_weight * w * bm25.scores(terms)
+            for i, idf in bm25.idf_by_id(terms).items():
+                weights[i] = weights.get(i, 0.0) + p.lexical_weight * w * idf
+        keep = self._bears_on(query)
+        answer = self._answer(query, k, sources, vector=vector, lexical=lexical.astype(np.float32), weights=weights,
+                              keep=keep)
+        return replace(answer, read_as=conversation.read_as(query.text, [t.query.text for t in turns]),
+                       context_used=True)
+
+    def _bears_on(self, query: "_Query"):
+        """What a sentence must hold to answer a follow-up read with context, so that the context does
+        not answer in its place: one of the question's own terms, or, for a question with none
+        ("When?"), the kind of answer it asks for. A question whose only terms the documents never
+        use is answered by no sentence."""
+        content = conversation.content_terms(query.terms)
+        own = set(self.retriever.bm25.term_ids(content))
+        if own:
+            return lambda c: bool(own.intersection(self.quotes.terms(c.sentence).tolist()))
+        if content:
+            return lambda c: False  # its words are ones the documents never use ("How tall is he?")
+        kind = answer_type.question_type(query.text)
+        if kind is None:
+            return None
+        return lambda c: answer_type.offers(kind, c.text)
+
+    def _check_sources(self, sources: list[str] | None) -> None:
+        if not sources:
+            return
+        unknown = sorted(set(sources) - set(self.sources))
+        if unknown:
+            raise InputError(f"unknown source {unknown[0]!r}; known: {', '.join(sorted(self.sources))}")
+
+    def _search(self, query: list[str] | np.ndarray, vector, mode, k, sources) -> list[Hit]:
         if mode not in MODES:
             raise InputError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
         if not sources:
             return self.retriever.search_vector(query, vector, mode=mode, k=k)
-        unknown = sorted(set(sources) - set(self.sources))
-        if unknown:
-            raise InputError(f"unknown source {unknown[0]!r}; known: {', '.join(sorted(self.sources))}")
+        self._check_sources(sources)
         wanted = set(sources)
         pool = self.retriever.search_vector(query, vector, mode=mode, k=len(self.retriever.passages))
         kept = [h for h in pool if h.passage.source in wanted][:k]
@@ -144,3 +250,20 @@ def _check_k(k: object) -> int:
     if not 1 <= k <= MAX_K:
         raise InputError(f"k must be between 1 and {MAX_K}, got {k}")
     return k
+
+
+@dataclass(frozen=True, eq=False)
+class _Query:
+    """A question as the engine works with it: its text, BM25 terms and unit vector."""
+
+    text: str
+    terms: list[str]
+    vector: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class _Turn:
+    """An earlier turn of a conversation and the quote that answered it."""
+
+    query: _Query
+    quote: Quote | None

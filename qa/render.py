@@ -28,9 +28,10 @@ def _flat(text: str) -> str:
 
 def chat_markdown(answer: Answer) -> str:
     """The chat reply: quotes with bold citation numbers, a note where sources differ."""
+    note = f"*{md_escape(answer.read_as)}*" if answer.read_as else ""
     if answer.abstained:
-        return md_escape(answer.answer)
-    lines = []
+        return "\n\n".join(x for x in (note, md_escape(answer.answer)) if x)
+    lines = [note] if note else []
     for q in answer.quotes:
         lines.append(f"**\\[{q.n}\\]** “{md_escape(_flat(q.text))}”  \n— *{md_escape(citation(q))}*")
     for d in answer.disagreements:

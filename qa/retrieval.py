@@ -97,9 +97,13 @@ class Retriever:
         vector = self.embedder.encode([normalize(query)])[0]
         return self.search_vector(query, vector, mode=mode, k=k, params=params)
 
-    def search_vector(self, query: str | list[str], vector: np.ndarray, *, mode: str = "hybrid", k: int = 10,
-                      params: RetrievalParams | None = None) -> list[Hit]:
-        """As `search`, with the query already embedded (and, given as a list, already tokenised)."""
+    def search_vector(self, query: str | list[str] | np.ndarray, vector: np.ndarray, *, mode: str = "hybrid",
+                      k: int = 10, params: RetrievalParams | None = None) -> list[Hit]:
+        """As `search`, with the query already embedded.
+
+        Args:
+            query: the query text, its tokens, or the BM25 score of every passage for it.
+        """
         if mode not in MODES:
             raise InputError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
         if k < 1:
@@ -108,7 +112,7 @@ class Retriever:
             return []
         params = params or self.params
         params = replace(params, candidates=max(params.candidates, k))
-        lexical = self.bm25.scores(query)
+        lexical = query if isinstance(query, np.ndarray) else self.bm25.scores(query)
         ids, scores = MODES[mode](self, vector, lexical, params)
         order = np.argsort(-scores, kind="stable")[:k]
         vectors = self.dense.vectors

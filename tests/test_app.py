@@ -26,6 +26,19 @@ def test_answerable_question_returns_the_json_contract(client, app_engine):
     assert "differ" in d["answer"]
 
 
+def test_the_api_takes_the_conversation_and_says_how_it_read_the_question(client):
+    d = client.predict("Whom did he meet in Tehran?", 5, ["Who is Dmitry Pantus?"], api_name="/ask")
+    assert d["context_used"] is True and "Dmitry Pantus" in d["read_as"]
+    assert "Nasirzadeh" in d["quotes"][0]["text"]
+    alone = client.predict("Whom did he meet in Tehran?", 5, api_name="/ask")
+    assert alone["context_used"] is False and alone["read_as"] is None
+
+
+def test_a_fractional_k_is_refused_not_truncated(client):
+    with pytest.raises(Exception, match="whole number"):
+        client.predict("Why was the visit postponed?", 2.5, api_name="/ask")
+
+
 def test_unanswerable_question_abstains(client):
     d = client.predict("Who won the 2022 FIFA World Cup?", 5, api_name="/ask")
     assert d["abstained"] and d["quotes"] == []

@@ -81,6 +81,21 @@ def test_hostile_text_shows_as_text_and_never_runs(page, app_url):
     page.screenshot(path=str(ARTIFACTS / "browser-xss.png"), full_page=True)
 
 
+def test_a_two_turn_conversation_reads_the_follow_up_with_the_first(page, app_url):
+    page.locator("#qa-new").click()
+    page.wait_for_function("() => !document.querySelector('#qa-chat')?.innerText.includes('ferry')", timeout=30_000)
+    ask(page, "Who is Dmitry Pantus?")
+    page.locator("#qa-sources .qa-card", has_text="Pantus").first.wait_for(timeout=90_000)
+    ask(page, "Whom did he meet in Tehran?")
+    page.wait_for_function("() => document.querySelector('#qa-chat').innerText.includes('Read with your earlier question')",
+                           timeout=90_000)
+    chat = page.locator("#qa-chat").inner_text()
+    last = chat[chat.rindex("Whom did he meet in Tehran?"):]
+    assert "Read with your earlier question: “Who is Dmitry Pantus?”" in last
+    assert "Nasirzadeh" in last and "[1]" in last
+    page.screenshot(path=str(ARTIFACTS / "browser-conversation.png"), full_page=True)
+
+
 def test_no_request_left_the_machine(page, app_url):
     assert page.requests, "the page made no requests at all?"
     hosts = {urlparse(u).hostname for u in page.requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}

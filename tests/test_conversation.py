@@ -1,0 +1,90 @@
+"""Follow-up questions: read with the conversation only when they need it, and shown as such."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT, SEEDS, read_source
+
+from qa import conversation
+from qa.errors import InputError
+
+AGREEMENTS = "How many agreements did Belarus and Iran sign?"
+
+
+@pytest.mark.parametrize("question, needs", [
+    ("When?", True), ("Why?", True), ("And BRICS?", True), ("What about Russia?", True),
+    ("Whom did he meet in Tehran?", True), ("What did they agree on besides defense?", True),
+    ("What sanctions does the US impose on Belarus?", False), ("Who is Iran's defense minister?", False),
+])
+def test_which_questions_need_the_conversation(question, needs):
+    from qa.lexical import query_terms
+
+    assert (conversation.context_reason(question, query_terms(question)) is not None) == needs
+
+
+def test_recent_turns_weigh_most_and_the_blend_stays_a_unit_vector():
+    w = conversation.recency_weights(3, 0.5)
+    assert w.sum() == pytest.approx(1.0) and w[2] > w[1] > w[0]
+    q, c = np.array([1.0, 0.0], np.float32), [np.array([0.0, 1.0], np.float32)]
+    moved = conversation.blend(q, c, np.array([1.0]), 0.6)
+    assert np.linalg.norm(moved) == pytest.approx(1.0) and 0 < moved[1] < moved[0]
+
+
+def test_a_follow_up_is_read_with_the_earlier_question_and_says_so(engine):
+    a = engine.ask("Whom did he meet in Tehran?", history=["Who is Dmitry Pantus?"])
+    assert a.context_used and a.read_as == "Read with your earlier question: “Who is Dmitry Pantus?”"
+    assert not a.abstained and "Nasirzadeh" in a.quotes[0].text and "Tehran" in a.quotes[0].text
+    d = a.to_dict()
+    assert d["context_used"] is True and d["read_as"].startswith("Read with")
+
+
+def test_without_the_conversation_the_same_follow_up_finds_no_meeting(engine):
+    a = engine.ask("Whom did he meet in Tehran?")
+    assert not a.context_used and a.read_as is None
+    assert a.abstained or "Pantus" not in a.quotes[0].text
+
+
+def test_a_question_that_stands_alone_is_answered_as_it_is(engine):
+    question = "What sanctions does the US impose on Belarus?"
+    alone, after = engine.ask(question), engine.ask(question, history=[AGREEMENTS, "When?"])
+    assert not after.context_used and after.read_as is None
+    assert [(q.source, q.start) for q in after.quotes] == [(q.source, q.start) for q in alone.quotes]
+
+
+@pytest.mark.parametrize("question", ["What is the capital of Peru?", "What's the weather in Minsk tomorrow?",
+                                      "How tall is he?"])
+def test_off_topic_questions_after_a_conversation_still_abstain(engine, question):
+    assert engine.ask(question, history=[AGREEMENTS, "Who is Lukashenko?"]).abstained
+
+
+def test_history_is_checked(engine):
+    with pytest.raises(InputError, match="list"):
+        engine.ask("When?", history="How many agreements?")
+    with pytest.raises(InputError, match="earlier question 1"):
+        engine.ask("When?", history=[""])
+
+
+def test_jsonl_lines_carry_their_history(index_dir):
+    lines = json.dumps({"question": "Whom did he meet in Tehran?", "history": ["Who is Dmitry Pantus?"]}) + "\n"
+    r = subprocess.run([sys.executable, "-m", "qa.cli", "ask", "--jsonl", "--seeds", str(SEEDS), "--index", str(index_dir)],
+                       input=lines, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["context_used"] and "Dmitry Pantus" in d["read_as"]
+    q = d["quotes"][0]
+    assert read_source(SEEDS, q["source"])[q["start"] : q["end"]] == q["text"]
+
+
+def test_qa_chat_holds_a_conversation_in_the_terminal(index_dir):
+    script = "Who is Dmitry Pantus?\nWhom did he meet in Tehran?\n/new\nWhom did he meet in Tehran?\n/quit\n"
+    r = subprocess.run([sys.executable, "-m", "qa.cli", "chat", "--seeds", str(SEEDS), "--index", str(index_dir)],
+                       input=script, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split("(new conversation)")
+    assert "(Read with your earlier question: “Who is Dmitry Pantus?”)" in out[0] and "Nasirzadeh" in out[0]
+    assert "Read with" not in out[1]
