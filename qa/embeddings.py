@@ -12,6 +12,7 @@ import logging
 import os
 import tempfile
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,8 @@ class Embedder:
         self.device = device
         self._model = None
         self._lock = threading.Lock()
+        self._pending: list[tuple[str, Future]] = []
+        self._pending_lock = threading.Lock()
 
     def _loaded(self):
         if self._model is None:
@@ -100,6 +103,33 @@ class Embedder:
                 normalize_embeddings=True,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+    def encode_one(self, text: str) -> np.ndarray:
+        """Embed one text; concurrent calls are embedded together in one batch.
+
+        Whoever gets the model next embeds every text waiting at that moment, so under load
+        each question shares a forward pass with the others (and torch runs one call at a
+        time, with all its threads), while a lone question waits for nothing.
+        """
+        mine: Future = Future()
+        with self._pending_lock:
+            self._pending.append((text, mine))
+        model = self._loaded()
+        with self._lock:
+            with self._pending_lock:
+                batch, self._pending = self._pending, []
+            if batch:
+                try:
+                    vectors = model.encode([t for t, _ in batch], batch_size=max(len(batch), 1), show_progress_bar=False,
+                                           convert_to_numpy=True, normalize_embeddings=True)
+                except BaseException as exc:
+                    for _, future in batch:
+                        future.set_exception(exc)
+                    raise
+                for (_, future), vector in zip(batch, vectors):
+                    future.set_result(np.ascontiguousarray(vector, dtype=np.float32))
+        return mine.result()
 
 
 def text_fingerprint(texts: list[str]) -> str:
