@@ -28,6 +28,27 @@ class Dataset:
     qrels: dict[str, dict[str, int]]
 
 
+def load_qrels(folder: str | Path, split: str = "test") -> dict[str, dict[str, int]]:
+    """Judgments of a BEIR folder: query id -> corpus id -> grade."""
+    path = Path(folder) / "qrels" / f"{split}.tsv"
+    if not path.is_file():
+        raise InputError(f"not a BEIR folder, missing: {path}")
+    qrels: dict[str, dict[str, int]] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.reader(fh, delimiter="\t"):
+            if len(row) >= 3 and row[2].lstrip("-").isdigit():  # the header line is not
+                qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+    return qrels
+
+
+def load_queries(folder: str | Path) -> dict[str, str]:
+    """Queries of a BEIR folder: id -> text."""
+    path = Path(folder) / "queries.jsonl"
+    if not path.is_file():
+        raise InputError(f"not a BEIR folder, missing: {path}")
+    return {str(row["_id"]): row["text"] for row in (json.loads(x) for x in _jsonl(path) if x.strip())}
+
+
 def load_beir(folder: str | Path, split: str = "test") -> Dataset:
     """Read a BEIR folder; only queries with judgments are kept."""
     root = Path(folder)

@@ -24,8 +24,15 @@ def add_parser(sub, common) -> None:
     p = sub.add_parser("eval", parents=[common], help="score retrieval on a gold set or a BEIR dataset",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--gold", help="gold JSONL for the sources folder (--seeds)")
+    src.add_argument("--gold", nargs="+", help="gold JSONL files for the sources folder (--seeds)")
     src.add_argument("--beir", help="folder in BEIR layout (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
+    p.add_argument("--documents", action="store_true",
+                   help="with --beir: write the corpus as a folder of documents and answer every query through the "
+                        "whole product (clutter, sentences, passages, quotes, abstention)")
+    p.add_argument("--work", help="with --documents: where the documents and their index are kept "
+                                  "(default: in the cache folder)")
+    p.add_argument("--split", choices=["dev", "test", "all"], default="test",
+                   help="part of the gold set: settings are chosen on dev and reported on test")
     p.add_argument("--mode", choices=[*MODES, "all"], default="all", help="mode to score; all = side by side")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--out", help="write <mode>.trec, metrics.json, per_query.csv, chart.png here")
@@ -34,7 +41,9 @@ def add_parser(sub, common) -> None:
     p.add_argument("--overlap", type=int, default=IndexSettings.overlap_sentences)
     for f in fields(RetrievalParams):
         p.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
-    p.add_argument("--abstain-below", type=float, default=AnswerParams.abstain_below)
+    for f in fields(AnswerParams):
+        if f.name in ("abstain_below", "type_weight", "lexical_weight", "passage_weight", "overlap_bonus"):
+            p.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
     p.set_defaults(func=cmd_eval)
 
 
@@ -42,7 +51,7 @@ def cmd_eval(args) -> int:
     from ..embeddings import Embedder
     from ..index import prepare
     from . import beir, evaluate, report
-    from .gold import load_gold
+    from .gold import load_gold_files
 
     modes = list(MODES) if args.mode == "all" else [args.mode]
     params = RetrievalParams(**{f.name: getattr(args, f.name) for f in fields(RetrievalParams)})
@@ -53,12 +62,28 @@ def cmd_eval(args) -> int:
         settings = IndexSettings(model=model, passage_words=args.passage_words, overlap_sentences=args.overlap)
     except ValueError as exc:
         raise QAError(str(exc)) from exc
+    if args.documents:
+        if not args.beir:
+            raise QAError("--documents goes with --beir DIR")
+        from .documents import evaluate_documents, table
+
+        work = args.work or Path(args.cache).parent / "documents" / Path(args.beir).resolve().name
+        result = evaluate_documents(args.beir, work, model=args.model, progress=progress,
+                                    notify=lambda m: print(f"qa: {m}", file=sys.stderr))
+        if args.out:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            path = Path(args.out) / "documents.json"
+            path.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+            print(f"wrote {path}", file=sys.stderr)
+        print(json.dumps({k: v for k, v in result.items() if k != "per_query"}) if args.json else table(result))
+        return 0
     if args.gold:
-        gold = load_gold(args.gold, args.seeds)
+        gold = load_gold_files(args.gold, args.seeds, args.split)
         corpus = prepare(args.seeds, settings, embedder)
         sources = {s.source: s for s in corpus.sources}
-        ev = evaluate.evaluate_gold(gold, corpus.retriever(embedder, params), corpus.quotes, sources, modes,
-                                    AnswerParams(abstain_below=args.abstain_below))
+        answer = AnswerParams(**{f.name: getattr(args, f.name) for f in fields(AnswerParams) if hasattr(args, f.name)})
+        ev = evaluate.evaluate_gold(gold, corpus.retriever(embedder, params), corpus.quotes, sources, modes, answer,
+                                    name=f"seeds-gold ({args.split})")
     else:
         data = beir.load_beir(args.beir)
         retriever = beir.retriever_for(data, embedder, args.cache, params, progress=progress)
