@@ -47,7 +47,6 @@ from .layout import (
     BULLET_RE,
     BYLINE_RE,
     CREDIT_RE,
-    DATE_LINE_RE,
     META_LINE_RE,
     URL_LINE_RE,
     WORD_RE,
@@ -57,8 +56,6 @@ from .layout import (
     split_blocks,
 )
 from .normalize import normalize
-
-__all__ = ["DATE_LINE_RE", "META_LINE_RE", "URL_LINE_RE", "Exclusion", "find_boilerplate", "find_boilerplate_corpus"]
 
 # -- vocabularies: the generic words of web page furniture, in the languages the labels are seen in --
 

@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 from . import __version__
-from .boilerplate import find_boilerplate
+from .boilerplate import find_boilerplate_corpus
 from .dense import DenseIndex
 from .documents import Skipped, SourceInfo, fingerprint, read_sources
 from .embeddings import Embedder, resolve_model
@@ -145,8 +145,10 @@ def prepare(
     spans: list[SentenceSpan] = []
     quotable: list[bool] = []
     excluded: list[dict] = []
+    # Clutter is found over the whole folder: a block repeated across its documents is the site's template.
+    found = find_boilerplate_corpus({raw.source: raw.text for raw in files})
     for raw in files:
-        exclusions = find_boilerplate(raw.text)
+        exclusions = found[raw.source]
         doc = describe(raw, exclusions, catalog)
         sources.append(doc.info())
         sentences, doc_passages = split_document(doc, exclusions, max_words=settings.passage_words,

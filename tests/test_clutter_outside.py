@@ -129,3 +129,22 @@ def test_news_and_reference_sentences_with_offer_words_are_kept(sentence):
 def test_other_languages_lose_no_text_as_clutter(name):
     text = (LANGUAGES / name).read_text(encoding="utf-8")
     assert find_boilerplate(text) == []
+
+
+def test_a_block_repeated_across_a_folder_is_left_out_of_the_built_index(tmp_path, embedder):
+    """A site's template (a tagline under every article) is clutter; the build sees the whole folder."""
+    from qa.index import build_index, load_index
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    bodies = ["The council approved the new library budget on Tuesday after a long debate.",
+              "The river cleanup collected four tonnes of waste over the weekend, organisers said.",
+              "The museum will open its textile gallery to visitors again in the spring."]
+    for n, body in enumerate(bodies):
+        (seeds / f"a{n}.txt").write_text(f"Story {n}\n\n{body}\n\nCoastal Daily, independent local news since 1902\n",
+                                         encoding="utf-8")
+    build_index(seeds, tmp_path / "index", embedder=embedder)
+    idx = load_index(tmp_path / "index")
+    assert {e["reason"] for e in idx.exclusions} == {"template clutter"} and len(idx.exclusions) == 3
+    assert not any("Coastal Daily" in p.text for p in idx.passages)
+    assert sum("four tonnes" in p.text for p in idx.passages) == 1
