@@ -40,6 +40,20 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    """CPU seconds this process (the clients' threads) has used."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "qa-cite" / "bench"
@@ -161,18 +175,22 @@ def load_test(port: int, index: str, questions: list[str], clients: int, per_cli
             client.close()
 
         threads = [threading.Thread(target=worker, args=(c,)) for c in range(clients)]
+        server0, client0 = process_cpu(proc.pid), own_cpu()
         t0 = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - t0
+        server_cpu, client_cpu = process_cpu(proc.pid) - server0, own_cpu() - client0
     finally:
         proc.terminate()
         proc.wait()
     return {"client": client_kind, "clients": clients, "answers": len(latencies), "errors": len(errors), "wrong": wrong,
             "answers_per_s": len(latencies) / wall, "p50_ms": 1000 * statistics.median(latencies),
-            "p95_ms": 1000 * pct(latencies, 0.95)}
+            "p95_ms": 1000 * pct(latencies, 0.95),
+            "server_cpu_ms_per_answer": 1000 * server_cpu / max(len(latencies), 1),
+            "client_cpu_ms_per_answer": 1000 * client_cpu / max(len(latencies), 1)}
 
 
 def main() -> None:
@@ -202,7 +220,8 @@ def main() -> None:
             load = load_test(args.port, seeds_index, gold_questions(55), args.clients, args.per_client, kind)
             print(f"app on the seeds, {load['clients']} concurrent {kind} clients: {load['answers']} answers, "
                   f"{load['errors']} errors, {load['wrong']} wrong; {load['answers_per_s']:.1f} answers/s, "
-                  f"p50 {load['p50_ms']:.0f} ms, p95 {load['p95_ms']:.0f} ms")
+                  f"p50 {load['p50_ms']:.0f} ms, p95 {load['p95_ms']:.0f} ms; CPU per answer: server "
+                  f"{load['server_cpu_ms_per_answer']:.0f} ms, clients {load['client_cpu_ms_per_answer']:.0f} ms")
             result["load"].append(load)
     if args.json:
         print(json.dumps(result))
