@@ -13,6 +13,8 @@ import argparse
 import html
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 # Before gradio is imported anywhere: no analytics or version-check calls.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -59,16 +61,26 @@ def build_app(engine):
             answer = engine.ask(question, k=int(k), sources=sources, history=asked)
         except QAError as exc:
             history.append({"role": "assistant", "content": f"⚠ {md_escape(str(exc))}"})
-            return history, question, sources_html(None), gr.update(choices=[], value=None), "", [], asked
+            return (history, question, sources_html(None), gr.update(choices=[], value=None), "", [], asked,
+                    gr.update(visible=False))
         history.append({"role": "assistant", "content": chat_markdown(answer)})
+        export_file = write_export(answer)
         quotes = [q.to_dict() for q in answer.quotes]
         choices = [(f"[{q['n']}] {q['title']} — {q['source']}", q["n"]) for q in quotes]
         first = quotes[0]["n"] if quotes else None
         return (history, "", sources_html(answer), gr.update(choices=choices, value=first),
-                open_document(first, quotes), quotes, asked + [answer.question])
+                open_document(first, quotes), quotes, asked + [answer.question],
+                gr.update(value=export_file, visible=True))
 
     def new_conversation():
-        return [], "", sources_html(None), gr.update(choices=[], value=None), "", [], []
+        return [], "", sources_html(None), gr.update(choices=[], value=None), "", [], [], gr.update(visible=False)
+
+    def write_export(answer) -> str:
+        """The answer as `qa ask --export` writes it, in a file of its own for the download button."""
+        from qa import export
+
+        folder = tempfile.mkdtemp(prefix="qa-export-", dir=os.environ.get("GRADIO_TEMP_DIR") or None)
+        return str(export.write(Path(folder) / "answer.json", [export.record(answer, engine.document)]))
 
     def open_document(n, quotes):
         from qa.quotes import Quote
@@ -111,10 +123,12 @@ def build_app(engine):
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 panel = gr.HTML(sources_html(None), elem_id="qa-sources")
+                download = gr.DownloadButton("Download this answer (verifiable JSON)", visible=False,
+                                             elem_id="qa-export", size="sm")
                 pick = gr.Dropdown(choices=[], label="Open the whole source at quote", elem_id="qa-pick")
                 document = gr.HTML("", elem_id="qa-document")
 
-        outputs = [chat, box, panel, pick, document, quotes_state, asked_state]
+        outputs = [chat, box, panel, pick, document, quotes_state, asked_state, download]
         for trigger in (box.submit, send.click):
             trigger(respond, [box, chat, k, chosen, asked_state], outputs, api_visibility="private").then(None, js=scroll)
         fresh.click(new_conversation, None, outputs, api_visibility="private")

@@ -54,6 +54,8 @@ class Answer:
         relevance: the best sentence relevance, which the abstention threshold is compared with.
         read_as: how the question was read when the conversation was used (None when it stood alone).
         context_used: whether earlier questions of the conversation were used.
+        index_build: the build of the index that answered (None for an index held only in memory).
+        model: the embedding model of that index.
     """
 
     question: str
@@ -65,6 +67,8 @@ class Answer:
     relevance: float = 0.0
     read_as: str | None = None
     context_used: bool = False
+    index_build: str | None = None
+    model: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -77,6 +81,8 @@ class Answer:
             "relevance": round(self.relevance, 6),
             "read_as": self.read_as,
             "context_used": self.context_used,
+            "index_build": self.index_build,
+            "model": self.model,
         }
 
 
@@ -137,9 +143,10 @@ def compose(
             quotes only sentences that bear on the follow-up itself).
     """
     shown = hits[:k] if k else hits
+    kind = answer_type.question_type(question)
     ranked = quotes.candidates(question_vector, question_weights, hits, quote_index,
                                lexical_weight=params.lexical_weight, passage_weight=params.passage_weight,
-                               kind=answer_type.question_type(question), type_weight=params.type_weight,
+                               kind=kind, type_weight=params.type_weight,
                                overlap_bonus=params.overlap_bonus)
     if keep is not None:
         ranked = [c for c in ranked if keep(c)]
@@ -148,8 +155,14 @@ def compose(
         return Answer(question, True, _abstention(hits, relevance, params), (), tuple(shown), (), relevance)
     chosen = quotes.select(ranked, max_quotes=params.max_quotes, per_source=params.per_source, margin=params.margin)
     pool = [c for c in ranked[: params.disagreement_pool] if c.relevance >= params.abstain_below and c not in chosen]
+    best = len(chosen)
     chosen += _conflicting(chosen, pool, params)
-    numbered = quotes.number(chosen, sources)
+    by_id = {h.passage.id: h for h in hits}
+    whys = [quotes.why(c, by_id.get(c.passage_id), kind=kind, lexical_weight=params.lexical_weight,
+                       passage_weight=params.passage_weight, overlap_bonus=params.overlap_bonus,
+                       type_weight=params.type_weight, reason="relevance" if i < best else "disagreement")
+            for i, c in enumerate(chosen)]
+    numbered = quotes.number(chosen, sources, whys)
     found = disagreement.find(
         [q.text for q in numbered],
         [q.source for q in numbered],

@@ -9,6 +9,7 @@ import os
 import sys
 import time
 
+from . import export
 from .errors import QAError
 from .settings import IndexSettings, Paths
 
@@ -58,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--passage-words", type=int, default=IndexSettings.passage_words, help="words per passage (default: %(default)s)")
     p.add_argument("--overlap", type=int, default=IndexSettings.overlap_sentences, help="sentences of overlap (default: %(default)s)")
     p.add_argument("--show-excluded", action="store_true", help="list every span left out as boilerplate, with its rule")
+    p.add_argument("--keep-builds", type=int, default=int(os.environ.get("QA_KEEP_BUILDS") or 3),
+                   help="newest builds kept for `qa ask --build` (env QA_KEEP_BUILDS; default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_build)
 
@@ -65,12 +68,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="?", help="the question (omit with --jsonl)")
     p.add_argument("-k", type=int, default=5, help="passages to retrieve (default: %(default)s)")
     p.add_argument("--source", action="append", help="only quote this source file (repeatable)")
+    p.add_argument("--export", metavar="FILE", help="also write the answers to FILE (.json, .jsonl or .csv) for "
+                                                    "`qa verify`: offsets in code points and UTF-8 bytes, hashes, why")
+    p.add_argument("--build", metavar="BUILD_ID", help="answer from this kept build (an answer's index_build), "
+                                                       "as it was; see the index folder's build-* names")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print one JSON object")
     fmt.add_argument("--jsonl", action="store_true",
                      help="read one question per line on stdin (plain text, or {\"question\", \"k\", \"history\"}), "
                           "write one JSON object per line")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("verify", parents=[common], help="check an export against the source files as they are now")
+    p.add_argument("file", help="an export written by `qa ask --export` or the app's download")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("chat", parents=[common], help="a conversation in the terminal: follow-ups read in context")
     p.add_argument("-k", type=int, default=5, help="passages to retrieve (default: %(default)s)")
@@ -96,7 +107,8 @@ def _engine(args, *, progress: bool = True):
         print(f"qa: {message}", file=sys.stderr)
 
     # Without --model the index is read with the settings it was built with.
-    return Engine.open(args.seeds, args.index, model=args.model, progress=progress and sys.stderr.isatty(), notify=notify)
+    return Engine.open(args.seeds, args.index, model=args.model, progress=progress and sys.stderr.isatty(), notify=notify,
+                       build=getattr(args, "build", None))
 
 
 def cmd_build(args) -> int:
@@ -108,7 +120,9 @@ def cmd_build(args) -> int:
     except ValueError as exc:
         raise QAError(str(exc)) from exc
     t0 = time.perf_counter()
-    report = build_index(args.seeds, args.index, settings, progress=not args.quiet)
+    if args.keep_builds < 1:
+        raise QAError(f"--keep-builds must be at least 1, got {args.keep_builds}")
+    report = build_index(args.seeds, args.index, settings, progress=not args.quiet, keep_builds=args.keep_builds)
     if args.show_excluded:
         for row in load_index(args.index).exclusions:
             text = " ".join(row["text"].split())
@@ -130,8 +144,12 @@ def cmd_ask(args) -> int:
         return _ask_lines(args)
     if args.question is None:
         raise QAError("give a question, e.g. qa ask \"Who met in Minsk?\", or use --jsonl")
+    if args.export:
+        export.check_path(args.export)
     engine = _engine(args)
     answer = engine.ask(args.question, k=args.k, sources=args.source)
+    if args.export:
+        _export(args.export, [answer], engine)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
         return 0
@@ -143,8 +161,16 @@ def cmd_ask(args) -> int:
     return 0
 
 
+def _export(path: str, answers: list, engine) -> None:
+    written = export.write(path, [export.record(a, engine.document) for a in answers])
+    print(f"qa: wrote {len(answers)} answer{'s' if len(answers) != 1 else ''} to {written}", file=sys.stderr)
+
+
 def _ask_lines(args) -> int:
+    if args.export:
+        export.check_path(args.export)
     engine = _engine(args)
+    answers = []
     for line in sys.stdin:
         question, k, history = line.rstrip("\r\n"), args.k, []
         try:
@@ -153,11 +179,28 @@ def _ask_lines(args) -> int:
                 if not isinstance(request, dict):
                     raise QAError("a JSON line must be an object with a \"question\"")
                 question, k, history = request.get("question"), request.get("k", k), request.get("history", [])
-            out = engine.ask(question, k=k, sources=args.source, history=history).to_dict()
+            answer = engine.ask(question, k=k, sources=args.source, history=history)
+            answers.append(answer)
+            out = answer.to_dict()
         except (QAError, ValueError) as exc:
             out = {"question": question, "error": str(exc)}
         print(json.dumps(out, ensure_ascii=False), flush=True)
+    if args.export:
+        _export(args.export, answers, engine)
     return 0
+
+
+def cmd_verify(args) -> int:
+    from .verify import verify
+
+    records = export.read(args.file)
+    checked, problems = verify(records, args.seeds)
+    for problem in problems:
+        print(problem.describe())
+    files = sorted({p.source for p in problems})
+    print(f"{checked} quotes checked against {args.seeds}: "
+          + (f"{len(problems)} no longer hold, in {', '.join(files)}" if problems else "all hold"))
+    return 1 if problems else 0
 
 
 def cmd_chat(args) -> int:

@@ -35,13 +35,14 @@ class Engine:
 
     def __init__(self, retriever: Retriever, quotes: QuoteIndex, sources: dict[str, SourceInfo], *,
                  answer: AnswerParams = AnswerParams(), conversation: ConversationParams = ConversationParams(),
-                 exclusions: list[dict] = ()) -> None:
+                 exclusions: list[dict] = (), build: str | None = None) -> None:
         self.retriever = retriever
         self.quotes = quotes
         self.embedder = retriever.embedder
         self.sources = sources
         self.answer_params = answer
         self.conversation = conversation
+        self.build = build  # the index build that answers, recorded in every answer
         self._vectors: dict[str, np.ndarray] = {}  # question embeddings: a conversation repeats its questions
         self._cache_lock = threading.Lock()
         self.build_report: BuildReport | None = None
@@ -55,7 +56,7 @@ class Engine:
                    answer: AnswerParams = AnswerParams()) -> "Engine":
         """An engine over a loaded index (refuses an index built with another model)."""
         return cls(index.retriever(embedder, retrieval), index.quotes, index.sources, answer=answer,
-                   exclusions=index.exclusions)
+                   exclusions=index.exclusions, build=index.path.name)
 
     @classmethod
     def open(
@@ -68,6 +69,7 @@ class Engine:
         rebuild: bool = True,
         progress: bool = False,
         notify: Callable[[str], None] = log.warning,
+        build: str | None = None,
     ) -> "Engine":
         """Open the index of `seeds`; build or rebuild it first when missing or stale (if `rebuild`).
 
@@ -75,7 +77,14 @@ class Engine:
             settings: what the index must have been built with; None means the
                 settings it was built with (or the defaults when there is none yet).
             model: require this embedding model (the index is rebuilt if it was made with another).
+            build: answer from this kept build (`index_build` of an earlier answer) instead of the
+                live one, as it was: never rebuilt, whatever the sources are now.
         """
+        if build is not None:
+            index = load_index(index_dir, build=build)
+            engine = cls.from_index(index, Embedder(model or index.manifest["settings"]["model"]))
+            engine.seeds = Path(seeds)
+            return engine
         settings = settings or recorded_settings(index_dir) or IndexSettings()
         if model:
             settings = replace(settings, model=model)
@@ -131,7 +140,8 @@ class Engine:
         earlier = check_history(history)[-self.conversation.turns:]
         self._check_sources(sources)
         context = self._context(earlier, k, sources) if earlier else []
-        return self._respond(self._query(question), context, k, sources)
+        answer = self._respond(self._query(question), context, k, sources)
+        return replace(answer, index_build=self.build, model=self.embedder.model_id)
 
     # -- one question ---------------------------------------------------------------------------
 
@@ -240,7 +250,7 @@ class Engine:
         wanted = set(sources)
         pool = self.retriever.search_vector(query, vector, mode=mode, k=len(self.retriever.passages))
         kept = [h for h in pool if h.passage.source in wanted][:k]
-        return [Hit(h.passage, h.score, r + 1, h.dense, h.bm25) for r, h in enumerate(kept)]
+        return [Hit(h.passage, h.score, r + 1, h.dense, h.bm25, {**h.ranks, "fused": r + 1}) for r, h in enumerate(kept)]
 
 
 def _check_k(k: object) -> int:

@@ -14,6 +14,7 @@ with the sources and settings; `ensure_index` rebuilds when that fails.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import logging
@@ -169,6 +170,9 @@ def prepare(
                   state, reused, embedded)
 
 
+KEEP_BUILDS = 3
+
+
 def build_index(
     seeds: str | Path,
     index_dir: str | Path,
@@ -176,12 +180,17 @@ def build_index(
     *,
     embedder: Embedder | None = None,
     progress: bool = False,
+    keep_builds: int = KEEP_BUILDS,
 ) -> BuildReport:
     """Build the index of `seeds` into `index_dir` and make it live atomically.
 
     Vectors of passages whose text is unchanged since the live build (same model)
     are reused, so editing one document re-embeds only that document's passages.
+    The `keep_builds` newest builds are kept (the live one among them), so an answer
+    can be asked again of the build that gave it (`qa ask --build`).
     """
+    if keep_builds < 1:
+        raise ValueError(f"keep_builds must be at least 1, got {keep_builds}")
     t0 = time.perf_counter()
     embedder = embedder or Embedder(settings.model)
     root = Path(index_dir)
@@ -212,32 +221,36 @@ def build_index(
         manifest["artifacts"] = {name: _digest(tmp / name) for name in ARTIFACTS}
         manifest["seconds"] = round(time.perf_counter() - t0, 2)
         _write_json(tmp / "manifest.json", manifest)
-        final = root / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{tmp.name[-8:]}"
+        # Ids sort in build order (to the microsecond), so "the newest builds" is a sort by name.
+        stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S%f")
+        final = root / f"build-{stamp}-{tmp.name[-8:]}"
         os.replace(tmp, final)
         _fsync_dir(root)
         _replace_text(root / POINTER, final.name + "\n")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _remove_old_builds(root, keep=final.name)
+    _remove_old_builds(root, keep=final.name, count=keep_builds)
     n = len(corpus.passages)
     return BuildReport(str(final), len(corpus.sources), n, len(corpus.excluded), tuple(corpus.skipped),
                        corpus.embedded, corpus.reused, round(time.perf_counter() - t0, 2), len(corpus.quotes))
 
 
-def load_index(index_dir: str | Path, *, seeds: str | Path | None = None, settings: IndexSettings | None = None) -> Index:
-    """Load the live build and check it.
+def load_index(index_dir: str | Path, *, seeds: str | Path | None = None, settings: IndexSettings | None = None,
+               build: str | None = None) -> Index:
+    """Load the live build (or a kept one) and check it.
 
     Args:
         index_dir: the index folder.
         seeds: if given, the index must have been built from these sources as they are now.
         settings: if given, the index must have been built with these settings.
+        build: a kept build's id (its folder name) instead of the live build.
 
     Raises:
         IndexMissingError, IndexCorruptError, IndexStaleError, ModelMismatchError.
     """
     root = Path(index_dir)
-    build = _live_build(root)
+    build = _live_build(root) if build is None else _kept_build(root, build)
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
         if not isinstance(manifest, dict):
@@ -314,6 +327,19 @@ def _live_build(root: Path) -> Path:
     if not name or "/" in name or not build.is_dir():
         raise IndexCorruptError(f"index pointer {pointer} names a missing build {name!r}; run `qa build`")
     return build
+
+
+def kept_builds(index_dir: str | Path) -> list[str]:
+    """Ids of the complete builds kept in an index folder, oldest first."""
+    root = Path(index_dir)
+    return sorted(p.name for p in root.glob("build-*") if (p / "manifest.json").is_file())
+
+
+def _kept_build(root: Path, name: str) -> Path:
+    if name not in kept_builds(root):
+        kept = ", ".join(kept_builds(root)) or "none"
+        raise IndexMissingError(f"no build {name!r} is kept in {root} (kept: {kept})")
+    return root / name
 
 
 def _check_settings(manifest: dict, settings: IndexSettings) -> None:
@@ -435,9 +461,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _remove_old_builds(root: Path, keep: str) -> None:
-    for old in root.glob("build-*"):
-        if old.name != keep and old.is_dir():
+def _remove_old_builds(root: Path, keep: str, count: int = KEEP_BUILDS) -> None:
+    """Remove all but the `count` newest builds; the live one (`keep`) always stays."""
+    builds = sorted((p for p in root.glob("build-*") if p.is_dir()), key=lambda p: p.name)
+    for old in builds[: max(0, len(builds) - count)]:
+        if old.name != keep:
             shutil.rmtree(old, ignore_errors=True)
 
 

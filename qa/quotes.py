@@ -12,7 +12,7 @@ come from. The weights were measured on the gold set (README, "Answer settings")
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,6 +38,8 @@ class Quote:
     url: str | None
     passage_id: str
     sentence: int = -1  # its number in the quote index (not part of the JSON: it changes with every build)
+    source_sha256: str = ""
+    why: dict = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:
         return {
@@ -52,6 +54,8 @@ class Quote:
             "publisher": self.publisher,
             "date": self.date,
             "passage_id": self.passage_id,
+            "source_sha256": self.source_sha256,
+            "why": self.why,
         }
 
 
@@ -152,11 +156,38 @@ def select(
     return chosen
 
 
-def number(chosen: list[Candidate], sources: dict[str, SourceInfo]) -> list[Quote]:
-    """Turn candidates into numbered quotes with their citation metadata."""
+def number(chosen: list[Candidate], sources: dict[str, SourceInfo], whys: list[dict] | None = None) -> list[Quote]:
+    """Turn candidates into numbered quotes with their citation metadata (and why each was chosen)."""
     out = []
     for n, c in enumerate(chosen, start=1):
         info = sources.get(c.source) or SourceInfo(c.source, c.source)
         out.append(Quote(n, c.text, c.source, c.start, c.end, c.score, info.title, info.publisher, info.date, info.url,
-                         c.passage_id, c.sentence))
+                         c.passage_id, c.sentence, info.sha256, whys[n - 1] if whys else {}))
     return out
+
+
+def why(c: Candidate, hit, *, kind: str | None, lexical_weight: float, passage_weight: float,
+        overlap_bonus: float, type_weight: float, reason: str) -> dict:
+    """Why a sentence was quoted: what found its passage, and the parts of its score.
+
+    Args:
+        hit: the retrieved passage the sentence was scored in.
+        reason: "relevance" (among the best), or "disagreement" (the other side of a conflict).
+    """
+    return {
+        "chosen_for": reason,
+        "passage": {"id": c.passage_id, "ranks": dict(hit.ranks) if hit is not None else {},
+                    "hybrid_score": round(c.passage_score, 6)},
+        "similarity": round(c.similarity, 6),
+        "term_overlap": round(c.overlap, 6),
+        "relevance": round(c.relevance, 6),
+        "score": {
+            "total": round(c.score, 6),
+            "similarity": round(c.similarity, 6),
+            "term_overlap": round((lexical_weight + overlap_bonus) * c.overlap, 6),
+            "passage": round(passage_weight * c.passage_score, 6),
+            "question_type": round(type_weight * c.type_match, 6),
+        },
+        "question_type": kind,
+        "type_match": c.type_match if kind else None,
+    }

@@ -89,10 +89,34 @@ def sources_html(answer: Answer | None) -> str:
             context = highlight(q.text, [(0, len(q.text), q.n)])
         cards.append(
             f'<div class="qa-card" id="qa-card-{q.n}"><div class="qa-head"><b>[{q.n}]</b> {html.escape(q.title)}</div>'
-            f'<div class="qa-meta">{_meta(q)}</div><div class="qa-context">{context}</div></div>'
+            f'<div class="qa-meta">{_meta(q)}</div><div class="qa-context">{context}</div>{why_html(q.why)}</div>'
         )
     notes = "".join(f'<p class="qa-note">{html.escape(d.describe())}</p>' for d in answer.disagreements)
     return f'<div class="qa-sources">{notes}{"".join(cards)}</div>'
+
+
+_RETRIEVERS = {"dense": "dense", "feedback": "dense with feedback", "bm25": "BM25", "fused": "hybrid"}
+
+
+def why_html(why: dict) -> str:
+    """Why a quote was chosen, collapsed under its card: what found its passage, and its score's parts."""
+    if not why:
+        return ""
+    ranks = why.get("passage", {}).get("ranks", {})
+    found = ", ".join(f"{_RETRIEVERS.get(k, k)} #{v}" for k, v in ranks.items()) or "—"
+    parts = why.get("score", {})
+    rows = [
+        ("chosen for", "the other side of a disagreement" if why.get("chosen_for") == "disagreement" else "relevance"),
+        ("its passage was found by", found),
+        ("similarity to the question", f"{why.get('similarity', 0):.3f}"),
+        ("share of the question's terms", f"{why.get('term_overlap', 0):.3f}"),
+        ("score", " + ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in parts.items() if k != "total" and v)
+         + f" = {parts.get('total', 0):.3f}"),
+    ]
+    if why.get("question_type"):
+        rows.append(("the question asks for", f"{why['question_type']} ({'offered' if why.get('type_match') else 'not offered'})"))
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    return f'<details class="qa-why"><summary>Why this quote</summary><table>{body}</table></details>'
 
 
 def document_html(text: str, title: str, quotes: list[Quote], selected: int | None = None,
@@ -121,4 +145,6 @@ CSS = """
 .qa-note { font-weight: 600; color: #b45309; }
 .qa-empty { color: var(--body-text-color-subdued); }
 .qa-excluded { color: var(--body-text-color-subdued); opacity: 0.55; text-decoration: line-through; }
+.qa-why { margin-top: 6px; font-size: 0.82rem; }
+.qa-why th { text-align: left; font-weight: 500; padding-right: 8px; color: var(--body-text-color-subdued); }
 """

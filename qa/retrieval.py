@@ -14,7 +14,7 @@ Modes (a registry; `MODES` lists them for every surface):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -49,6 +49,8 @@ class Hit:
         rank: 1-based.
         dense: cosine of the original query with the passage (comparable across queries).
         bm25: raw BM25 score.
+        ranks: the passage's 1-based rank in each list that found it ("dense", "bm25", and for the
+            hybrid "feedback": the second dense search with the moved query), and in the result ("fused").
     """
 
     passage: Passage
@@ -56,6 +58,7 @@ class Hit:
     rank: int
     dense: float
     bm25: float
+    ranks: dict = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:
         p = self.passage
@@ -113,43 +116,50 @@ class Retriever:
         params = params or self.params
         params = replace(params, candidates=max(params.candidates, k))
         lexical = query if isinstance(query, np.ndarray) else self.bm25.scores(query)
-        ids, scores = MODES[mode](self, vector, lexical, params)
+        lists: dict[str, np.ndarray] = {}
+        ids, scores = MODES[mode](self, vector, lexical, params, lists)
         order = np.argsort(-scores, kind="stable")[:k]
         vectors = self.dense.vectors
+        position = {name: {int(pid): r + 1 for r, pid in enumerate(ranked)} for name, ranked in lists.items()}
         return [
-            Hit(self.passages[ids[i]], float(scores[i]), r + 1, float(vectors[ids[i]] @ vector), float(lexical[ids[i]]))
+            Hit(self.passages[ids[i]], float(scores[i]), r + 1, float(vectors[ids[i]] @ vector), float(lexical[ids[i]]),
+                {**{name: pos[int(ids[i])] for name, pos in position.items() if int(ids[i]) in pos}, "fused": r + 1})
             for r, i in enumerate(order)
         ]
 
-    # -- modes: each returns (candidate ids, their scores) -------------------------------------
+    # -- modes: each returns (candidate ids, their scores) and records the ranked lists it used -----
 
-    def _dense(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams):
+    def _dense(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams, lists: dict, name: str = "dense"):
         scores, ids = self.dense.search(vector[None, :], params.candidates)
         keep = ids[0] >= 0
+        lists.setdefault(name, ids[0][keep])
         return ids[0][keep], scores[0][keep]
 
-    def _bm25(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams):
+    def _bm25(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams, lists: dict):
         ids = _top(lexical, params.candidates)
+        lists.setdefault("bm25", ids[np.argsort(-lexical[ids], kind="stable")])
         return ids, lexical[ids]
 
-    def _candidates(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams):
-        dense_ids, _ = self._dense(vector, lexical, params)
-        ids = np.union1d(dense_ids, _top(lexical, params.candidates))
+    def _candidates(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams, lists: dict,
+                    name: str = "dense"):
+        dense_ids, _ = self._dense(vector, lexical, params, lists, name)
+        lexical_ids, _ = self._bm25(vector, lexical, params, lists)
+        ids = np.union1d(dense_ids, lexical_ids)
         return ids, self.dense.vectors[ids] @ vector
 
-    def _rrf(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams):
-        ids, dense = self._candidates(vector, lexical, params)
+    def _rrf(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams, lists: dict):
+        ids, dense = self._candidates(vector, lexical, params, lists)
         return ids, fusion.rrf([dense, lexical[ids]], params.rrf_k)
 
-    def _hybrid(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams):
-        ids, dense = self._candidates(vector, lexical, params)
+    def _hybrid(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams, lists: dict):
+        ids, dense = self._candidates(vector, lexical, params, lists)
         fused = fusion.convex(dense, lexical[ids], params.alpha)
         if params.feedback_docs <= 0:
             return ids, fused
         first = dense if params.feedback_from == "dense" else fused
         top = ids[np.argsort(-first, kind="stable")[: params.feedback_docs]]
         moved = fusion.rocchio(vector, self.dense.vectors[top], params.feedback_weight)
-        ids, dense = self._candidates(moved, lexical, params)
+        ids, dense = self._candidates(moved, lexical, params, lists, "feedback")
         return ids, fusion.convex(dense, lexical[ids], params.alpha)
 
 

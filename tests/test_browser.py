@@ -96,6 +96,23 @@ def test_a_two_turn_conversation_reads_the_follow_up_with_the_first(page, app_ur
     page.screenshot(path=str(ARTIFACTS / "browser-conversation.png"), full_page=True)
 
 
+def test_why_this_quote_and_the_download_give_what_the_cli_export_gives(page, app_url, app_engine):
+    from qa import export
+    from qa.verify import verify
+
+    why = page.locator("#qa-sources details.qa-why").first
+    why.locator("summary").click()
+    assert "its passage was found by" in why.inner_text() and "score" in why.inner_text()
+    with page.expect_download(timeout=30_000) as info:
+        page.locator("#qa-export").click()
+    path = info.value.path()
+    records = export.read(Path(path).rename(Path(path).with_suffix(".json")))
+    assert records[0]["question"] == "Whom did he meet in Tehran?" and records[0]["read_as"]
+    assert records[0]["index_build"] == app_engine.build
+    checked, problems = verify(records, app_engine.seeds)
+    assert checked >= 1 and problems == []
+
+
 def test_no_request_left_the_machine(page, app_url):
     assert page.requests, "the page made no requests at all?"
     hosts = {urlparse(u).hostname for u in page.requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
