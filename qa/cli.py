@@ -100,6 +100,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Characters str.splitlines() ends a line at that JSON leaves raw: a reader that splits lines that
+# way would cut an answer in two, so JSON output escapes them.
+_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\u0085\u2028\u2029\x1c\x1d\x1e\x0b\x0c"})
+MAX_LINE_CHARS = 100_000  # a --jsonl line longer than this is refused unread
+
+
+def json_line(obj) -> str:
+    """One JSON document on one line, whatever line-splitting its reader uses."""
+    return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS)
+
+
 def _engine(args, *, progress: bool = True):
     from .engine import Engine
 
@@ -151,7 +162,7 @@ def cmd_ask(args) -> int:
     if args.export:
         _export(args.export, [answer], engine)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        print(json_line(answer.to_dict()))
         return 0
     print(answer.answer)
     if answer.passages:
@@ -174,6 +185,9 @@ def _ask_lines(args) -> int:
     for line in sys.stdin:
         question, k, history = line.rstrip("\r\n"), args.k, []
         try:
+            if len(question) > MAX_LINE_CHARS:
+                question = question[:80] + "…"
+                raise QAError(f"the line is over {MAX_LINE_CHARS:,} characters; a question is at most 2,000")
             if question.lstrip().startswith("{"):
                 request = json.loads(question)
                 if not isinstance(request, dict):
@@ -184,7 +198,7 @@ def _ask_lines(args) -> int:
             out = answer.to_dict()
         except (QAError, ValueError) as exc:
             out = {"question": question, "error": str(exc)}
-        print(json.dumps(out, ensure_ascii=False), flush=True)
+        print(json_line(out), flush=True)
     if args.export:
         _export(args.export, answers, engine)
     return 0
@@ -240,7 +254,7 @@ def cmd_search(args) -> int:
     engine = _engine(args)
     hits = engine.search(args.query, mode=args.mode, k=args.k)
     if args.json:
-        print(json.dumps({"query": args.query, "mode": args.mode, "passages": [h.to_dict() for h in hits]}, ensure_ascii=False))
+        print(json_line({"query": args.query, "mode": args.mode, "passages": [h.to_dict() for h in hits]}))
         return 0
     for h in hits:
         text = " ".join(h.passage.text.split())

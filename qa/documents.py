@@ -8,8 +8,10 @@ not UTF-8 are skipped with a warning naming them, never fatal.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -18,6 +20,21 @@ from .errors import SourceError
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md")
+MAX_FILE_BYTES = 10 * 1024 * 1024  # larger files are skipped; QA_MAX_FILE_MB or read_sources(max_bytes=...)
+
+
+def max_file_bytes() -> int:
+    """The size limit per source file: `QA_MAX_FILE_MB` megabytes, 10 by default."""
+    value = os.environ.get("QA_MAX_FILE_MB")
+    if not value:
+        return MAX_FILE_BYTES
+    try:
+        mb = float(value)
+        if mb <= 0:
+            raise ValueError
+    except ValueError:
+        raise SourceError(f"QA_MAX_FILE_MB must be a positive number of megabytes, not {value!r}") from None
+    return int(mb * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -91,21 +108,40 @@ def source_files(folder: str | Path) -> list[Path]:
 
 
 def fingerprint(folder: str | Path) -> dict[str, str]:
-    """SHA-256 of every source file's bytes, keyed by relative path."""
+    """SHA-256 of every source file's bytes, keyed by relative path (a file over the size limit,
+    which is skipped unread, by its size: `read_sources` records the same)."""
     root = Path(folder)
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in source_files(root)
-    }
+    limit = max_file_bytes()
+    out = {}
+    for p in source_files(root):
+        size = p.stat().st_size
+        out[p.relative_to(root).as_posix()] = _too_large(size) if size > limit else hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
 
 
-def read_sources(folder: str | Path) -> tuple[list[RawFile], list[Skipped]]:
-    """Read every source file; return the readable ones and the skipped ones."""
+def _too_large(size: int) -> str:
+    return f"too-large:{size}"
+
+
+def read_sources(folder: str | Path, *, max_bytes: int | None = None) -> tuple[list[RawFile], list[Skipped]]:
+    """Read every source file; return the readable ones and the skipped ones.
+
+    Args:
+        max_bytes: files larger than this are skipped unread (default: `max_file_bytes()`).
+    """
     root = Path(folder)
+    limit = max_file_bytes() if max_bytes is None else max_bytes
     files: list[RawFile] = []
     skipped: list[Skipped] = []
     for path in source_files(root):
         rel = path.relative_to(root).as_posix()
+        size = path.stat().st_size
+        if size > limit:
+            reason = (f"too large ({size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB: "
+                      "set QA_MAX_FILE_MB to raise it)")
+            log.warning("skipping %s: %s", rel, reason)
+            skipped.append(Skipped(rel, reason, _too_large(size)))
+            continue
         data = path.read_bytes()
         reason = _unreadable(data)
         if reason is None:
@@ -124,6 +160,17 @@ def read_sources(folder: str | Path) -> tuple[list[RawFile], list[Skipped]]:
 def _unreadable(data: bytes) -> str | None:
     if not data.strip():
         return "empty"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(data[:4096]):
+        # Quotes must reproduce from open(..., encoding="utf-8"); a UTF-16 file cannot.
+        return "UTF-16: convert to UTF-8 (for example: iconv -f UTF-16 -t UTF-8)"
     if b"\x00" in data[:8192]:
         return "binary (contains NUL bytes)"
     return None
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 text without a byte-order mark: NUL in every other byte of mostly ASCII text."""
+    if len(head) < 8:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return odd.count(0) > 0.8 * len(odd) or even.count(0) > 0.8 * len(even)

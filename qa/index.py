@@ -191,9 +191,53 @@ def build_index(
     """
     if keep_builds < 1:
         raise ValueError(f"keep_builds must be at least 1, got {keep_builds}")
-    t0 = time.perf_counter()
-    embedder = embedder or Embedder(settings.model)
     root = Path(index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with build_lock(root):
+        return _build_locked(seeds, root, settings, embedder or Embedder(settings.model), progress, keep_builds)
+
+
+def build_lock(root: Path, notify: Callable[[str], None] = log.warning):
+    """The lock that serialises the builds of one index folder (across processes)."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(root / ".build.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        notify(f"another build of {root} is running; waiting for it to finish")
+        lock.acquire()
+    return _Held(lock)
+
+
+class _Held:
+    """A lock already acquired, released on leaving the `with` block."""
+
+    def __init__(self, lock) -> None:
+        self._lock = lock
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()
+
+
+def _pause_point(step: str) -> None:
+    """A test hook: with QA_BUILD_PAUSE_AT=<step>, the build stops at that step, writes the step's
+    name to QA_BUILD_PAUSE_FILE and waits (up to 60 s) to be killed, so a crash test can kill a
+    build at an exact step instead of at a random moment."""
+    if os.environ.get("QA_BUILD_PAUSE_AT") != step:
+        return
+    marker = os.environ.get("QA_BUILD_PAUSE_FILE")
+    if marker:
+        Path(marker).write_text(step, encoding="utf-8")
+    time.sleep(60)
+
+
+def _build_locked(seeds, root: Path, settings: IndexSettings, embedder: Embedder, progress: bool,
+                  keep_builds: int) -> BuildReport:
+    t0 = time.perf_counter()
     corpus = prepare(seeds, settings, embedder, known=_previous_vectors(root, embedder.model_id), progress=progress)
     manifest = {
         "format": FORMAT_VERSION,
@@ -207,13 +251,14 @@ def build_index(
                    "sentences": len(corpus.quotes), "excluded": len(corpus.excluded)},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    root.mkdir(parents=True, exist_ok=True)
+    _pause_point("embedded")
     _clean_leftovers(root)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-build-{os.getpid()}-", dir=root))
     tmp.chmod(0o755)
     try:
         _write_json(tmp / "documents.json", [s.to_dict() for s in corpus.sources])
         _write_lines(tmp / "passages.jsonl", [p.to_dict() for p in corpus.passages])
+        _pause_point("writing")
         _write_lines(tmp / "excluded.jsonl", corpus.excluded)
         corpus.dense.save(tmp / "dense.faiss")
         corpus.bm25.save(tmp / "bm25")
@@ -221,15 +266,19 @@ def build_index(
         manifest["artifacts"] = {name: _digest(tmp / name) for name in ARTIFACTS}
         manifest["seconds"] = round(time.perf_counter() - t0, 2)
         _write_json(tmp / "manifest.json", manifest)
+        _fsync_tree(tmp)  # every artifact is on disk before any pointer can name it
+        _pause_point("written")
         # Ids sort in build order (to the microsecond), so "the newest builds" is a sort by name.
         stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S%f")
         final = root / f"build-{stamp}-{tmp.name[-8:]}"
         os.replace(tmp, final)
         _fsync_dir(root)
+        _pause_point("renamed")
         _replace_text(root / POINTER, final.name + "\n")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _pause_point("pointed")
     _remove_old_builds(root, keep=final.name, count=keep_builds)
     n = len(corpus.passages)
     return BuildReport(str(final), len(corpus.sources), n, len(corpus.excluded), tuple(corpus.skipped),
@@ -250,7 +299,20 @@ def load_index(index_dir: str | Path, *, seeds: str | Path | None = None, settin
         IndexMissingError, IndexCorruptError, IndexStaleError, ModelMismatchError.
     """
     root = Path(index_dir)
-    build = _live_build(root) if build is None else _kept_build(root, build)
+    if build is not None:
+        return _load(root, _kept_build(root, build), seeds, settings)
+    first = _live_build(root)
+    try:
+        return _load(root, first, seeds, settings)
+    except (IndexCorruptError, IndexMissingError):
+        # A build made CURRENT while this one was being read can have removed the old one: read again once.
+        again = _live_build(root)
+        if again == first:
+            raise
+        return _load(root, again, seeds, settings)
+
+
+def _load(root: Path, build: Path, seeds, settings) -> Index:
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
         if not isinstance(manifest, dict):
@@ -302,7 +364,14 @@ def ensure_index(
         return load_index(index_dir, seeds=seeds, settings=settings), None
     except (IndexMissingError, IndexCorruptError, IndexStaleError) as exc:
         notify(f"{exc} -- rebuilding" if not isinstance(exc, IndexMissingError) else f"{exc} -- building it now")
-    report = build_index(seeds, index_dir, settings, embedder=embedder, progress=progress)
+    root = Path(index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with build_lock(root, notify):
+        try:  # another process may have built it while this one waited for the lock
+            return load_index(index_dir, seeds=seeds, settings=settings), None
+        except (IndexMissingError, IndexCorruptError, IndexStaleError):
+            pass
+        report = _build_locked(seeds, root, settings, embedder or Embedder(settings.model), progress, KEEP_BUILDS)
     return load_index(index_dir, seeds=seeds, settings=settings), report
 
 
@@ -446,6 +515,17 @@ def _replace_text(path: Path, text: str) -> None:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     _fsync_dir(path.parent)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """fsync every file below `folder`, then every folder, deepest first."""
+    for path in sorted(folder.rglob("*"), key=lambda p: -len(p.parts)):
+        if path.is_file():
+            with path.open("rb") as fh:
+                os.fsync(fh.fileno())
+        else:
+            _fsync_dir(path)
+    _fsync_dir(folder)
 
 
 def _fsync_dir(path: Path) -> None:

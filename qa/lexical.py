@@ -17,9 +17,20 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+def _bm25s():
+    """bm25s, imported on first use; it sets its logger to DEBUG on import, which would print
+    "Building index from tokens" on every build, so that logger is put back to WARNING."""
+    import logging
+
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased, stemmed word tokens of each text, English stop words removed."""
-    import bm25s
+    bm25s = _bm25s()
 
     return bm25s.tokenize(
         [normalize(t) for t in texts],
@@ -43,10 +54,15 @@ class BM25Index:
 
     @classmethod
     def build(cls, texts: list[str], *, k1: float = 1.2, b: float = 0.75) -> "BM25Index":
-        import bm25s
+        bm25s = _bm25s()
 
         model = bm25s.BM25(k1=k1, b=b)
-        model.index(tokenize(texts), show_progress=False)
+        tokens = tokenize(texts)
+        if not any(tokens):
+            # No passage has a single term (emoji, symbols): every BM25 score is 0, but bm25s needs a
+            # vocabulary. "<none>" is a term the tokeniser can never produce from a query.
+            tokens = [["<none>"] for _ in texts]
+        model.index(tokens, show_progress=False)
         return cls(model)
 
     def __len__(self) -> int:
@@ -89,6 +105,6 @@ class BM25Index:
 
     @classmethod
     def load(cls, folder: str | Path) -> "BM25Index":
-        import bm25s
+        bm25s = _bm25s()
 
         return cls(bm25s.BM25.load(str(folder), show_progress=False, allow_pickle=False))

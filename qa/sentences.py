@@ -9,6 +9,7 @@ any bullet marker and keeps trailing footnote markers (`ties.[32]`), so
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .layout import BULLET_RE, WORD_RE, split_blocks
@@ -27,6 +28,11 @@ ABBREVIATIONS = frozenset(
 # Japanese full stops end a sentence with no gap after them.
 BOUNDARY_RE = re.compile(r"""[.!?…؟]+["'”’)\]]*(?:\[\d+\])*(?=\s+|$)|[。！？]+["”’)」』]*""")
 OPENERS = "\"'“‘(["
+
+
+# A "sentence" with no boundary for this long (a file with no punctuation, one huge line) is cut,
+# at white space where there is some, so no sentence or passage grows without bound.
+MAX_SENTENCE_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,29 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
             s = gap.end() if gap else b_end
         if s < block.end:
             out.append(Sentence(s, block.end, text[s : block.end]))
-    return [x for x in out if x.text.strip()]
+    return [piece for x in out if x.text.strip() for piece in _cap(text, x)]
+
+
+def _cap(text: str, sentence: Sentence, limit: int = MAX_SENTENCE_CHARS) -> list[Sentence]:
+    """A sentence longer than `limit` cut into pieces at white space (or at the limit, if none)."""
+    if sentence.end - sentence.start <= limit:
+        return [sentence]
+    pieces, s = [], sentence.start
+    while sentence.end - s > limit:
+        cut = text.rfind(" ", s + limit // 2, s + limit)
+        cut = cut if cut > s else s + limit
+        while cut < sentence.end and unicodedata.combining(text[cut]):
+            cut += 1  # never separate a combining mark from its base
+        end = cut
+        while end > s and text[end - 1].isspace():
+            end -= 1
+        pieces.append(Sentence(s, end, text[s:end]))
+        s = cut
+        while s < sentence.end and text[s].isspace():
+            s += 1
+    if s < sentence.end:
+        pieces.append(Sentence(s, sentence.end, text[s : sentence.end]))
+    return [p for p in pieces if p.text.strip()]
 
 
 def _boundaries(text: str, start: int, end: int) -> list[int]:

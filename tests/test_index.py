@@ -135,26 +135,79 @@ def test_a_failed_build_leaves_the_old_index_live(built):
     assert not list(index.glob(".tmp-build-*"))
 
 
-def test_killed_build_process_leaves_the_old_index_usable(built, tmp_path):
-    """SIGKILL a real `qa build` while it writes; the old build stays live and loads."""
+@pytest.mark.parametrize("step", ["embedded", "writing", "written", "renamed", "pointed"])
+def test_a_build_killed_at_each_step_leaves_a_usable_index(built, tmp_path, step):
+    """The build pauses at a named step (a test hook), is SIGKILLed there, and the index still opens:
+    the old build before CURRENT is replaced, the new one after."""
     seeds, index = built
     before = (index / "CURRENT").read_text()
-    for i in range(40):  # enough new text that the build is still running when killed
-        (seeds / f"bulk{i:02d}.txt").write_text(f"Bulk {i}\n\n" + "Belarus and Iran signed papers. " * 200, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "build", "--seeds", str(seeds), "--index", str(index), "--quiet"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    target = seeds / "002_129a0cf0d747b166.txt"
+    target.write_text(target.read_text(encoding="utf-8") + "\nA closing sentence about potash exports.\n", encoding="utf-8")
+    marker = tmp_path / "paused"
+    env = {**os.environ, "QA_BUILD_PAUSE_AT": step, "QA_BUILD_PAUSE_FILE": str(marker)}
+    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "build", "--quiet", "--seeds", str(seeds), "--index", str(index)],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None and not list(index.glob(".tmp-build-*")):
-        time.sleep(0.01)
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGKILL)
+    while not marker.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert marker.exists() and marker.read_text() == step, "the build never reached the step"
+    proc.send_signal(signal.SIGKILL)
     proc.wait()
-    # Whatever moment the kill hit, the live index is a complete build: the old one or the new one.
     idx = load_index(index)
-    assert len(idx.passages) == len(idx.dense)
-    if (index / "CURRENT").read_text() == before:
+    assert len(idx.passages) == len(idx.dense) == idx.manifest["counts"]["passages"]
+    if step == "pointed":
+        assert (index / "CURRENT").read_text() != before
+        load_index(index, seeds=seeds)  # the new build is complete and current
+    else:
+        assert (index / "CURRENT").read_text() == before
         with pytest.raises(IndexStaleError):
             load_index(index, seeds=seeds)
+
+
+def test_two_builds_while_a_source_changes_and_asks_run(built, embedder):
+    """Two `qa build` processes on one index while a source changes, with answers asked in a loop,
+    three times: every answer quotes verbatim (from the file as it was or as it is), and afterwards
+    CURRENT names a complete build that opens without a rebuild."""
+    import threading
+
+    from qa.engine import Engine
+
+    seeds, index = built
+    target = seeds / "004_369aadd9e78a6df3.txt"
+    versions = {target.name: {target.read_text(encoding="utf-8")}}
+    failures, asked = [], [0]
+    stop = threading.Event()
+
+    def ask_loop():
+        while not stop.is_set():
+            try:
+                answer = Engine.from_index(load_index(index), embedder).ask("How many agreements did Belarus and Iran sign?")
+                for q in answer.quotes:
+                    texts = versions.get(q.source) or {(seeds / q.source).read_text(encoding="utf-8")}
+                    if not any(t[q.start : q.end] == q.text for t in list(texts)):
+                        failures.append(f"not verbatim: {q.source}:{q.start}-{q.end}")
+                asked[0] += 1
+            except Exception as exc:  # any failure of a reader is what this test is about
+                failures.append(f"{type(exc).__name__}: {exc}")
+
+    reader = threading.Thread(target=ask_loop)
+    reader.start()
+    try:
+        for round_ in range(3):
+            builds = [subprocess.Popen([sys.executable, "-m", "qa.cli", "build", "--quiet", "--seeds", str(seeds),
+                                        "--index", str(index)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE, text=True) for _ in range(2)]
+            text = target.read_text(encoding="utf-8") + f"\nRound {round_}: officials signed {round_ + 2} more accords.\n"
+            versions[target.name].add(text)
+            target.write_text(text, encoding="utf-8")
+            for b in builds:
+                _, err = b.communicate(timeout=300)
+                assert b.returncode == 0, err
+            load_index(index, seeds=seeds)  # CURRENT is complete and current: no rebuild needed
+    finally:
+        stop.set()
+        reader.join()
+    assert failures == [] and asked[0] >= 3
 
 
 def test_vectors_reused_only_for_identical_text(built, embedder):
