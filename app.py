@@ -29,14 +29,15 @@ EXAMPLES = [
 
 
 def build_app(engine):
-    """The page and the `ask` API endpoint for one engine."""
+    """The page and the `ask` API endpoint for an engine, or a `LiveEngine` whose build may change."""
     import gradio as gr
 
     from qa.errors import QAError
     from qa.render import chat_markdown, document_html, md_escape, sources_html
 
-    files = sorted(engine.sources)
-    source_choices = [(f"{engine.sources[f].title} ({f})", f) for f in files]
+    current = engine.current if hasattr(engine, "current") else (lambda: engine)
+    files = sorted(current().sources)
+    source_choices = [(f"{current().sources[f].title} ({f})", f) for f in files]
 
     def ask(question: str, k: int = 5, history: list[str] | None = None) -> dict:
         """Answer a question from the sources: the same JSON object as `qa ask --json`.
@@ -47,7 +48,7 @@ def build_app(engine):
             history: earlier questions of the conversation, oldest first (optional).
         """
         try:
-            return engine.ask(question, k=k, history=history or []).to_dict()
+            return current().ask(question, k=k, history=history or []).to_dict()
         except (QAError, ValueError, TypeError) as exc:
             raise gr.Error(str(exc)) from exc
 
@@ -58,7 +59,7 @@ def build_app(engine):
             if not chosen:
                 raise QAError("no source is selected; tick at least one source under Options")
             sources = None if set(chosen) == set(files) else list(chosen)
-            answer = engine.ask(question, k=int(k), sources=sources, history=asked)
+            answer = current().ask(question, k=int(k), sources=sources, history=asked)
         except QAError as exc:
             history.append({"role": "assistant", "content": f"⚠ {md_escape(str(exc))}"})
             return (history, question, sources_html(None), gr.update(choices=[], value=None), "", [], asked,
@@ -80,7 +81,7 @@ def build_app(engine):
         from qa import export
 
         folder = tempfile.mkdtemp(prefix="qa-export-", dir=os.environ.get("GRADIO_TEMP_DIR") or None)
-        return str(export.write(Path(folder) / "answer.json", [export.record(answer, engine.document)]))
+        return str(export.write(Path(folder) / "answer.json", [export.record(answer, current().document)]))
 
     def open_document(n, quotes):
         from qa.quotes import Quote
@@ -91,12 +92,13 @@ def build_app(engine):
         if picked is None:
             return ""
         same = [Quote(**q) for q in quotes if q["source"] == picked["source"]]
+        live = current()
         try:
-            text = engine.document(picked["source"])
+            text = live.document(picked["source"])
         except QAError as exc:
             return f"<p>{html.escape(str(exc))}</p>"
         return document_html(text, f"{picked['title']} — {picked['source']}", same, selected=n,
-                             excluded=engine.excluded(picked["source"]))
+                             excluded=live.excluded(picked["source"]))
 
     scroll = "() => { setTimeout(() => document.querySelector('#qa-document mark.qa-selected')?.scrollIntoView({block: 'center'}), 50); }"
 
@@ -158,33 +160,66 @@ def launch(demo, *, host: str, port: int, share: bool = False, prevent_thread_lo
     )
 
 
+def _port(value: str) -> int | None:
+    try:
+        port = int(value)
+    except ValueError:
+        return None
+    return port if 1 <= port <= 65535 else None
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"qa: error: {message}", file=sys.stderr, flush=True)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Start the app; every failure is one line on stderr and a non-zero exit, never a traceback."""
+    import errno
+
     from qa.engine import Engine
     from qa.errors import QAError
+    from qa.live import LiveEngine
     from qa.settings import Paths
 
     paths = Paths()
     ap = argparse.ArgumentParser(description="Chat with the sources: verbatim quotes with citations.")
     ap.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"), help="address to listen on (env QA_HOST)")
-    ap.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "7860")), help="port (env QA_PORT)")
+    ap.add_argument("--port", default=os.environ.get("QA_PORT", "7860"), help="port (env QA_PORT; default 7860)")
+    ap.add_argument("--watch", action="store_true",
+                    help="rebuild the index when the sources change (a new build is always picked up)")
     ap.add_argument("--seeds", default=paths.seeds, help="sources folder (env QA_SEEDS)")
     ap.add_argument("--index", default=paths.index, help="index folder (env QA_INDEX)")
     ap.add_argument("--model", default=os.environ.get("QA_MODEL") or None,
                     help="embedding model (env QA_MODEL; default: the one the index was built with)")
     ap.add_argument("--share", action="store_true", help="also publish a temporary public gradio.live link")
     args = ap.parse_args(argv)
+    port = _port(str(args.port))
+    if port is None:
+        return _fail(f"the port must be a whole number from 1 to 65535, not {args.port!r} (--port or QA_PORT)", 2)
+
+    def notify(message: str) -> None:
+        print(f"qa: {message}", file=sys.stderr, flush=True)
+
     try:
-        engine = Engine.open(args.seeds, args.index, model=args.model, progress=True,
-                             notify=lambda m: print(f"qa: {m}", file=sys.stderr, flush=True))
+        engine = Engine.open(args.seeds, args.index, model=args.model, progress=True, notify=notify)
+        engine.embedder.encode(["warm up"])  # load the model now, not on the first question
     except QAError as exc:
-        print(f"qa: error: {exc}", file=sys.stderr)
-        return 1
-    engine.embedder.encode(["warm up"])  # load the model now, not on the first question
+        return _fail(str(exc))
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            return _fail(f"the disk is full while building the index in {args.index}; free some space and start again")
+        where = exc.filename or args.index
+        return _fail(f"cannot build or read the index: {exc.strerror or exc} ({where}); check the folders and permissions")
     if engine.build_report:
         r = engine.build_report
-        print(f"qa: built the index: {r.documents} documents, {r.passages} passages in {r.seconds:.1f} s", file=sys.stderr)
-    print(f"qa: serving on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
-    launch(build_app(engine), host=args.host, port=args.port, share=args.share)
+        notify(f"built the index: {r.documents} documents, {r.passages} passages in {r.seconds:.1f} s")
+    live = LiveEngine(engine, args.index, watch=args.watch, notify=notify)
+    notify(f"serving on http://{args.host}:{port}/")
+    try:
+        launch(build_app(live), host=args.host, port=port, share=args.share)
+    except OSError as exc:
+        return _fail(f"cannot listen on {args.host}:{port} ({exc}); choose another --port")
     return 0
 
 

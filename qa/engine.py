@@ -16,7 +16,7 @@ from .answer import Answer, AnswerParams, check_history, check_question, compose
 from .conversation import ConversationParams
 from .documents import SourceInfo
 from .embeddings import Embedder
-from .errors import InputError
+from .errors import InputError, SourceChangedError
 from .index import BuildReport, Index, ensure_index, load_index, recorded_settings
 from .lexical import query_terms
 from .normalize import normalize
@@ -43,6 +43,8 @@ class Engine:
         self.answer_params = answer
         self.conversation = conversation
         self.build = build  # the index build that answers, recorded in every answer
+        self.guard_sources = True  # refuse quotes from files changed since the build (off for a replay)
+        self._stats: dict[str, tuple[int, int, bool]] = {}
         self._vectors: dict[str, np.ndarray] = {}  # question embeddings: a conversation repeats its questions
         self._cache_lock = threading.Lock()
         self.build_report: BuildReport | None = None
@@ -84,6 +86,7 @@ class Engine:
             index = load_index(index_dir, build=build)
             engine = cls.from_index(index, Embedder(model or index.manifest["settings"]["model"]))
             engine.seeds = Path(seeds)
+            engine.guard_sources = False  # a replay answers as that build did, whatever the files are now
             return engine
         settings = settings or recorded_settings(index_dir) or IndexSettings()
         if model:
@@ -141,7 +144,32 @@ class Engine:
         self._check_sources(sources)
         context = self._context(earlier, k, sources) if earlier else []
         answer = self._respond(self._query(question), context, k, sources)
+        changed = sorted({q.source for q in answer.quotes if not self._unchanged(q.source)})
+        if changed:
+            raise SourceChangedError(
+                f"{', '.join(changed)} changed since the index was built, so its quotes cannot be trusted; "
+                "run `qa build` (a running app picks the new build up by itself)")
         return replace(answer, index_build=self.build, model=self.embedder.model_id)
+
+    def _unchanged(self, source: str) -> bool:
+        """Whether a source file still has the bytes it was indexed from (hashed only when its size or
+        modification time changed since last looked at)."""
+        info = self.sources.get(source)
+        if not self.guard_sources or self.seeds is None or info is None or not info.sha256:
+            return True
+        try:
+            st = (self.seeds / source).stat()
+        except OSError:
+            return False
+        cached = self._stats.get(source)
+        if cached and cached[:2] == (st.st_size, st.st_mtime_ns):
+            return cached[2]
+        try:
+            same = hashlib.sha256((self.seeds / source).read_bytes()).hexdigest() == info.sha256
+        except OSError:
+            same = False
+        self._stats[source] = (st.st_size, st.st_mtime_ns, same)
+        return same
 
     # -- one question ---------------------------------------------------------------------------
 

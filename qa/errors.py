@@ -35,3 +35,7 @@ class ModelMismatchError(IndexStaleError):
 
 class ModelLoadError(QAError):
     """The embedding model cannot be loaded from local files."""
+
+
+class SourceChangedError(QAError):
+    """A source file changed since the index was built; quotes from it cannot be served."""
