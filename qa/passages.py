@@ -15,6 +15,12 @@ from .normalize import normalize
 from .sentences import Sentence, split_sentences
 
 
+# For sizing, a sentence counts at least one word per this many characters, so a run of unbroken
+# tokens (URLs, one long "word") cannot make a passage grow without bound; prose averages about 6.
+# With sentences cut at 1,000 characters, no passage is longer than about 1,800.
+CHARS_PER_WORD = 12
+
+
 @dataclass(frozen=True)
 class Passage:
     """A retrievable unit of a document.
@@ -94,7 +100,8 @@ def split_document(
     passages: list[Passage] = []
     for sentences in document_sentences(doc, exclusions):
         base = first_sentence + len(all_sentences)
-        for first, last in _windows([s.words for s in sentences], max_words, overlap):
+        for first, last in _windows([max(s.words, len(s.text) // CHARS_PER_WORD) for s in sentences],
+                                    max_words, overlap):
             start, end = sentences[first].start, sentences[last].end
             passages.append(Passage(f"{doc.source}:{start}-{end}", doc.source, start, end, doc.text[start:end],
                                     base + first, base + last + 1))

@@ -51,13 +51,23 @@ def test_generated_documents_build_and_answer_with_every_offset_reproducing(tmp_
         return
     for p in corpus.passages:
         assert read_source(seeds, p.source)[p.start : p.end] == p.text
-        assert len(p.text) <= 10_000
+        assert len(p.text) <= 2_000
     for s in corpus.quotes.spans:
         assert read_source(seeds, s.source)[s.start : s.end] == s.text and len(s.text) <= 1000
     engine = Engine(corpus.retriever(embedder), corpus.quotes, {s.source: s for s in corpus.sources})
     for question in ("What did the council approve?", "Why?", "北京天气", "Москва"):
         for q in engine.ask(question).quotes:
             assert read_source(seeds, q.source)[q.start : q.end] == q.text
+
+
+def test_passages_have_a_hard_length_even_for_unbroken_tokens():
+    from qa.documents import Document
+    from qa.passages import split_passages
+
+    text = "Title\n\n" + " ".join(["x" * 700 + "."] * 40) + "\n"
+    passages = split_passages(Document("t.txt", text, "", "Title"), [], max_words=60)
+    assert len(passages) >= 10 and max(len(p.text) for p in passages) <= 2_000
+    assert all(text[p.start : p.end] == p.text for p in passages)
 
 
 def test_a_folder_of_odd_files_builds_names_every_skipped_file_and_reproduces(tmp_path):
