@@ -81,10 +81,11 @@ def time_engine(name: str, engine, questions: list[str]) -> dict:
 
 def dbpedia_engine(embedder):
     from qa.engine import Engine
-    from qa.evaluation.documents import read_corpus, write_documents
+    from qa.evaluation.beir import read_corpus
+    from qa.evaluation.documents import entries, write_documents
 
     folder = cache_root() / "dbpedia-5k"
-    write_documents(read_corpus(DATASETS / "dbpedia-5k"), folder / "seeds")
+    write_documents(entries(read_corpus(DATASETS / "dbpedia-5k")), folder / "seeds")
     engine = Engine.open(folder / "seeds", folder / "index", progress=sys.stderr.isatty(),
                          notify=lambda m: print(f"bench: {m}", file=sys.stderr, flush=True))
     return engine

@@ -9,14 +9,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
 
 from qa.boilerplate import find_boilerplate, find_boilerplate_corpus
-from qa.evaluation.documents import document_text, exclusion_stats, file_name
+from qa.evaluation.beir import read_corpus
+from qa.evaluation.documents import entries, exclusion_stats
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 ARTICLES = ROOT / "tests" / "data" / "clutter"
@@ -92,10 +92,8 @@ def _corpus(name: str) -> tuple[dict[str, str], dict[str, str]]:
     folder = DATASETS / name
     if not folder.is_dir():
         pytest.skip(f"{folder} is not here (it sits beside the project in CI)")
-    rows = [json.loads(line) for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").split("\n") if line.strip()]
-    texts = {file_name(str(r["_id"])): document_text(r.get("title") or "", r.get("text") or "") for r in rows}
-    titles = {file_name(str(r["_id"])): (r.get("title") or "").strip() for r in rows}
-    return texts, titles
+    docs = entries(read_corpus(folder))
+    return {n: text for n, (_, _, text) in docs.items()}, {n: title for n, (_, title, _) in docs.items()}
 
 
 @pytest.mark.parametrize("name", ["msmarco-5k", "dbpedia-5k"])

@@ -49,32 +49,29 @@ def load_queries(folder: str | Path) -> dict[str, str]:
     return {str(row["_id"]): row["text"] for row in (json.loads(x) for x in _jsonl(path) if x.strip())}
 
 
+def read_corpus(folder: str | Path, limit: int | None = None) -> list[dict]:
+    """The rows of a BEIR `corpus.jsonl`, in file order (the first `limit` if given)."""
+    path = Path(folder) / "corpus.jsonl"
+    if not path.is_file():
+        raise InputError(f"not a BEIR folder, missing: {path}")
+    rows = []
+    for line in _jsonl(path):
+        if line.strip():
+            rows.append(json.loads(line))
+            if limit is not None and len(rows) >= limit:
+                break
+    return rows
+
+
 def load_beir(folder: str | Path, split: str = "test") -> Dataset:
     """Read a BEIR folder; only queries with judgments are kept."""
     root = Path(folder)
-    paths = {"corpus": root / "corpus.jsonl", "queries": root / "queries.jsonl", "qrels": root / "qrels" / f"{split}.tsv"}
-    missing = [str(p) for p in paths.values() if not p.is_file()]
-    if missing:
-        raise InputError(f"not a BEIR folder, missing: {', '.join(missing)}")
+    qrels = load_qrels(root, split)
+    queries = {q: text for q, text in load_queries(root).items() if q in qrels}
     docs = []
-    for line in _jsonl(paths["corpus"]):
-        if line.strip():
-            row = json.loads(line)
-            text = " ".join(x for x in (row.get("title", ""), row.get("text", "")) if x)
-            docs.append(Passage(str(row["_id"]), str(row["_id"]), 0, len(text), text))
-    qrels: dict[str, dict[str, int]] = {}
-    with paths["qrels"].open(encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh, delimiter="\t")
-        for row in reader:
-            if len(row) < 3 or not row[2].lstrip("-").isdigit():
-                continue  # the header line
-            qrels.setdefault(row[0], {})[row[1]] = int(row[2])
-    queries = {}
-    for line in _jsonl(paths["queries"]):
-        if line.strip():
-            row = json.loads(line)
-            if str(row["_id"]) in qrels:
-                queries[str(row["_id"])] = row["text"]
+    for row in read_corpus(root):
+        text = " ".join(x for x in (row.get("title", ""), row.get("text", "")) if x)
+        docs.append(Passage(str(row["_id"]), str(row["_id"]), 0, len(text), text))
     return Dataset(root.name, docs, queries, qrels)
 
 

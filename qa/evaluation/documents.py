@@ -13,7 +13,6 @@ clutter detection removed wholly or in part.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,43 +36,34 @@ def document_text(title: str, text: str) -> str:
     return f"{title}\n\n{text}\n" if title else f"{text}\n"
 
 
-def read_corpus(folder: str | Path, limit: int | None = None) -> list[dict]:
-    """The rows of a BEIR `corpus.jsonl`, in file order (the first `limit` if given)."""
-    path = Path(folder) / "corpus.jsonl"
-    if not path.is_file():
-        raise InputError(f"not a BEIR folder, missing: {path}")
-    rows = []
-    # Split on "\n" only: str.splitlines() would also split inside JSON strings at U+2028 and friends.
-    for line in path.read_text(encoding="utf-8").split("\n"):
-        if line.strip():
-            rows.append(json.loads(line))
-            if limit is not None and len(rows) >= limit:
-                break
-    return rows
+def entries(rows: list[dict]) -> dict[str, tuple[str, str, str]]:
+    """Corpus rows as documents: file name -> (corpus id, title, the document's text)."""
+    out: dict[str, tuple[str, str, str]] = {}
+    for row in rows:
+        doc_id, title = str(row["_id"]), str(row.get("title") or "").strip()
+        name = file_name(doc_id)
+        if name in out:
+            raise InputError(f"corpus ids {out[name][0]!r} and {doc_id!r} map to the same file name {name}")
+        out[name] = (doc_id, title, document_text(title, str(row.get("text") or "")))
+    return out
 
 
-def write_documents(rows: list[dict], dest: str | Path) -> dict[str, str]:
-    """Write each corpus row as one file in `dest`; return file name -> corpus id.
+def write_documents(docs: dict[str, tuple[str, str, str]], dest: str | Path) -> dict[str, str]:
+    """Write documents (`entries`) as files in `dest`; return file name -> corpus id.
 
     Files whose content is already right are left alone, so an index built on
     the folder stays current and a rebuild reuses its vectors.
     """
     out = Path(dest)
     out.mkdir(parents=True, exist_ok=True)
-    names: dict[str, str] = {}
-    for row in rows:
-        doc_id = str(row["_id"])
-        name = file_name(doc_id)
-        if name in names:
-            raise InputError(f"corpus ids {names[name]!r} and {doc_id!r} map to the same file name {name}")
-        names[name] = doc_id
-        data = document_text(str(row.get("title") or ""), str(row.get("text") or "")).encode("utf-8")
+    for name, (_, _, text) in docs.items():
+        data = text.encode("utf-8")
         path = out / name
         if not path.is_file() or path.read_bytes() != data:
             path.write_bytes(data)
-    for stale in set(p.name for p in out.glob("*.txt")) - set(names):
+    for stale in set(p.name for p in out.glob("*.txt")) - set(docs):
         (out / stale).unlink()
-    return names
+    return {name: doc_id for name, (doc_id, _, _) in docs.items()}
 
 
 @dataclass
@@ -144,14 +134,14 @@ def evaluate_documents(dataset: str | Path, work: str | Path, *, model: str | No
         The measures of the module docstring, as one JSON-ready dict.
     """
     from ..engine import Engine
-    from .beir import load_qrels, load_queries
+    from .beir import load_qrels, load_queries, read_corpus
 
     work = Path(work)
-    rows = read_corpus(dataset)
-    names = write_documents(rows, work / "seeds")
+    docs = entries(read_corpus(dataset))
+    names = write_documents(docs, work / "seeds")
     by_id = {doc_id: name for name, doc_id in names.items()}
-    texts = {file_name(str(r["_id"])): document_text(str(r.get("title") or ""), str(r.get("text") or "")) for r in rows}
-    titles = {file_name(str(r["_id"])): str(r.get("title") or "").strip() for r in rows}
+    texts = {name: text for name, (_, _, text) in docs.items()}
+    titles = {name: title for name, (_, title, _) in docs.items()}
     qrels = load_qrels(dataset)
     queries = {q: t for q, t in load_queries(dataset).items() if q in qrels}
     engine = Engine.open(work / "seeds", work / "index", model=model, progress=progress,
