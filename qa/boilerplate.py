@@ -48,6 +48,7 @@ from .layout import (
     BYLINE_RE,
     CREDIT_RE,
     META_LINE_RE,
+    SENTENCE_END_RE,
     URL_LINE_RE,
     WORD_RE,
     Block,
@@ -108,7 +109,6 @@ REGISTER_RE = re.compile(r"\b(?:you|your|yours|yourself|you[’'](?:ll|re|ve|d)|
                          re.IGNORECASE)
 QUOTED_RE = re.compile(r"“[^”]*(?:”|$)|\"[^\"]*(?:\"|$)|«[^»]*(?:»|$)|„[^“”]*(?:[“”]|$)")
 CONTENT_WORD_RE = re.compile(r"[^\W\d_]{4,}")
-SENTENCE_END_RE = re.compile(r"""[.!?…。！？؟]["'”’)\]」』]*(?:\[\d+\])*\s*$""")
 
 # Structural thresholds; README "Clutter" says how they were checked.
 SHORT_BLOCK_WORDS = 30  # calls to action and banners are short; prose paragraphs are not
@@ -310,9 +310,8 @@ def _weak_runs(features: list[_Features], reasons: list[str | None]) -> None:
                 reasons[k] = "inside a clutter block"
         i = j
     # The trailing run: upward from the end through excluded and weak blocks, across single ordinary
-    # blocks below reader-register prose (not every sentence of an ad's copy shows a signal).
-    # Only prose in the reader's register carries the walk across an ordinary block: articles
-    # alternate headings and paragraphs, and a box inside an article can sit just above its end.
+    # blocks below prose in the reader's register (not every sentence of an ad's copy shows a signal;
+    # headings do not carry the walk, since articles alternate headings and paragraphs).
     marked = [reasons[k] is not None or weak[k] for k in range(n)]
     carries = [weak[k] and features[k].you for k in range(n)]
     start = n
@@ -324,9 +323,13 @@ def _weak_runs(features: list[_Features], reasons: list[str | None]) -> None:
             reasons[k] = reasons[k] or "trailing clutter"
 
 
+def _prose(f: _Features, reason: str | None) -> bool:
+    """A kept paragraph of the article: sentences, and more than a caption's length."""
+    return reason is None and f.sentence and f.words >= 15
+
+
 def _first_prose(features: list[_Features], reasons: list[str | None]) -> int:
-    return next((i for i, (f, r) in enumerate(zip(features, reasons)) if r is None and f.sentence and f.words >= 15),
-                len(features))
+    return next((i for i, (f, r) in enumerate(zip(features, reasons)) if _prose(f, r)), len(features))
 
 
 def _title(features: list[_Features], reasons: list[str | None]) -> int | None:
@@ -342,8 +345,7 @@ def _title(features: list[_Features], reasons: list[str | None]) -> int | None:
 def _lead(features: list[_Features], reasons: list[str | None], title: int | None, paragraphs: int = 2) -> list[int]:
     """What the article is about: its headline and its first prose paragraphs."""
     first = _first_prose(features, reasons)
-    prose = [i for i in range(first, len(features))
-             if reasons[i] is None and features[i].sentence and features[i].words >= 15][:paragraphs]
+    prose = [i for i in range(first, len(features)) if _prose(features[i], reasons[i])][:paragraphs]
     return ([title] if title is not None else []) + prose
 
 

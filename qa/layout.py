@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 BULLET_RE = re.compile(r"[ \t]*(?:[•▪◦·●\-*–—]|\d{1,2}[.)])[ \t]+")
 TERMINAL_RE = re.compile(r"""[.!?:;…。！？؟：；]["'”’)\]」』]*(?:\[\d+\])*\s*$""")
+# A sentence's end: terminal punctuation, then closing quotes or footnote markers. (TERMINAL_RE
+# also takes ":" and ";", which end a line of prose but not a quotable sentence.)
+SENTENCE_END_RE = re.compile(r"""[.!?…。！？؟]["'”’)\]」』]*(?:\[\d+\])*\s*$""")
 NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 # Ideographs and kana count one word each: those scripts put no spaces between words.
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"

@@ -18,17 +18,14 @@ On disk (a folder `quotes/` of the build):
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .layout import SENTENCE_END_RE
 from .sentences import Sentence
 
-# A sentence ends with terminal punctuation (then closing quotes or footnote
-# markers); headlines, captions and labels do not, and are never quoted.
-COMPLETE_RE = re.compile(r"""[.!?…。！？؟]["'”’)\]」』]*(?:\[\d+\])*$""")
 MIN_QUOTE_WORDS = 5
 
 
@@ -46,8 +43,9 @@ class SentenceSpan:
 
 
 def is_quotable(sentence: Sentence) -> bool:
-    """Only complete sentences of some length are quoted: no headlines, captions or fragments."""
-    return sentence.words >= MIN_QUOTE_WORDS and bool(COMPLETE_RE.search(sentence.text))
+    """Only complete sentences of some length are quoted: headlines, captions and labels, which end
+    without terminal punctuation, and fragments are not."""
+    return sentence.words >= MIN_QUOTE_WORDS and bool(SENTENCE_END_RE.search(sentence.text))
 
 
 class QuoteIndex:
