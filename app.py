@@ -36,8 +36,9 @@ def build_app(engine):
     from qa.render import chat_markdown, document_html, md_escape, sources_html
 
     current = engine.current if hasattr(engine, "current") else (lambda: engine)
-    files = sorted(current().sources)
-    source_choices = [(f"{current().sources[f].title} ({f})", f) for f in files]
+    sources = current().sources
+    files = sorted(sources)
+    source_choices = [(f"{sources[f].title} ({f})", f) for f in files]
 
     def ask(question: str, k: int = 5, history: list[str] | None = None) -> dict:
         """Answer a question from the sources: the same JSON object as `qa ask --json`.

@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from .index import KEEP_BUILDS
     from .retrieval import MODES
 
     paths = Paths()
@@ -59,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--passage-words", type=int, default=IndexSettings.passage_words, help="words per passage (default: %(default)s)")
     p.add_argument("--overlap", type=int, default=IndexSettings.overlap_sentences, help="sentences of overlap (default: %(default)s)")
     p.add_argument("--show-excluded", action="store_true", help="list every span left out as boilerplate, with its rule")
-    p.add_argument("--keep-builds", type=int, default=int(os.environ.get("QA_KEEP_BUILDS") or 3),
+    p.add_argument("--keep-builds", type=int, default=os.environ.get("QA_KEEP_BUILDS") or KEEP_BUILDS,
                    help="newest builds kept for `qa ask --build` (env QA_KEEP_BUILDS; default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_build)
@@ -100,15 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Characters str.splitlines() ends a line at that JSON leaves raw: a reader that splits lines that
-# way would cut an answer in two, so JSON output escapes them.
-_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\u0085\u2028\u2029\x1c\x1d\x1e\x0b\x0c"})
 MAX_LINE_CHARS = 100_000  # a --jsonl line longer than this is refused unread
-
-
-def json_line(obj) -> str:
-    """One JSON document on one line, whatever line-splitting its reader uses."""
-    return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS)
 
 
 def _engine(args, *, progress: bool = True):
@@ -162,7 +155,7 @@ def cmd_ask(args) -> int:
     if args.export:
         _export(args.export, [answer], engine)
     if args.json:
-        print(json_line(answer.to_dict()))
+        print(export.json_line(answer.to_dict()))
         return 0
     print(answer.answer)
     if answer.passages:
@@ -198,7 +191,7 @@ def _ask_lines(args) -> int:
             out = answer.to_dict()
         except (QAError, ValueError) as exc:
             out = {"question": question, "error": str(exc)}
-        print(json_line(out), flush=True)
+        print(export.json_line(out), flush=True)
     if args.export:
         _export(args.export, answers, engine)
     return 0
@@ -254,7 +247,7 @@ def cmd_search(args) -> int:
     engine = _engine(args)
     hits = engine.search(args.query, mode=args.mode, k=args.k)
     if args.json:
-        print(json_line({"query": args.query, "mode": args.mode, "passages": [h.to_dict() for h in hits]}))
+        print(export.json_line({"query": args.query, "mode": args.mode, "passages": [h.to_dict() for h in hits]}))
         return 0
     for h in hits:
         text = " ".join(h.passage.text.split())

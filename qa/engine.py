@@ -141,7 +141,6 @@ class Engine:
         question = check_question(question)
         k = _check_k(k)
         earlier = check_history(history)[-self.conversation.turns:]
-        self._check_sources(sources)
         context = self._context(earlier, k, sources) if earlier else []
         answer = self._respond(self._query(question), context, k, sources)
         changed = sorted({q.source for q in answer.quotes if not self._unchanged(q.source)})
@@ -225,16 +224,16 @@ class Engine:
     def _answer_in_context(self, query: "_Query", turns: list["_Turn"], k: int, sources) -> Answer:
         p, bm25 = self.conversation, self.retriever.bm25
         recency = conversation.recency_weights(len(turns), p.decay)
-        vectors = []
-        for t in turns:
-            v = t.query.vector + (self.quotes.vectors[t.quote.sentence] if t.quote is not None else 0)
-            vectors.append(v / np.linalg.norm(v))
         if p.concatenate:
             vector = self._query(" ".join([*(t.query.text for t in turns), query.text])).vector
         else:
+            vectors = []
+            for t in turns:
+                v = t.query.vector + (self.quotes.vectors[t.quote.sentence] if t.quote is not None else 0)
+                vectors.append(v / np.linalg.norm(v))
             vector = conversation.blend(query.vector, vectors, recency, p.context_weight)
         lexical = bm25.scores(query.terms).astype(np.float64)
-        weights = {i: w for i, w in bm25.idf_by_id(query.terms).items()}
+        weights = bm25.idf_by_id(query.terms)
         for t, w in zip(turns, recency):
             terms = t.query.terms + (query_terms(" ".join(conversation.names(t.quote.text))) if t.quote else [])
             lexical += p.lexical_weight * w * bm25.scores(terms)

@@ -34,6 +34,16 @@ QUOTE_FIELDS = ("n", "text", "source", "start", "end", "start_byte", "end_byte",
 CSV_FIELDS = ("question", "answer", "abstained", "read_as", "index_build", "model", "asked_at", *QUOTE_FIELDS)
 
 
+# Characters str.splitlines() ends a line at that JSON leaves raw: a reader that splits lines that
+# way would cut a record in two, so JSON lines escape them.
+_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\u0085\u2028\u2029\x1c\x1d\x1e\x0b\x0c"})
+
+
+def json_line(obj) -> str:
+    """One JSON document on one line, whatever line-splitting its reader uses."""
+    return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKS)
+
+
 def check_path(path: str | Path) -> Path:
     """The export path, if its extension names a format."""
     p = Path(path)
@@ -79,8 +89,7 @@ def render(records: list[dict], suffix: str) -> str:
     if suffix == ".json":
         return json.dumps({"format": FORMAT, "answers": records}, ensure_ascii=False, indent=1) + "\n"
     if suffix == ".jsonl":
-        # ensure_ascii: U+2028 and friends stay escaped, so no line reader splits a record.
-        return "".join(json.dumps(r, ensure_ascii=True) + "\n" for r in records)
+        return "".join(json_line(r) + "\n" for r in records)
     out = io.StringIO()
     w = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
     w.writeheader()

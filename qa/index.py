@@ -24,7 +24,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -197,8 +198,9 @@ def build_index(
         return _build_locked(seeds, root, settings, embedder or Embedder(settings.model), progress, keep_builds)
 
 
-def build_lock(root: Path, notify: Callable[[str], None] = log.warning):
-    """The lock that serialises the builds of one index folder (across processes)."""
+@contextmanager
+def build_lock(root: Path, notify: Callable[[str], None] = log.warning) -> Iterator[None]:
+    """The lock that serialises the builds of one index folder (across processes); says so when it waits."""
     from filelock import FileLock, Timeout
 
     lock = FileLock(str(root / ".build.lock"))
@@ -207,20 +209,10 @@ def build_lock(root: Path, notify: Callable[[str], None] = log.warning):
     except Timeout:
         notify(f"another build of {root} is running; waiting for it to finish")
         lock.acquire()
-    return _Held(lock)
-
-
-class _Held:
-    """A lock already acquired, released on leaving the `with` block."""
-
-    def __init__(self, lock) -> None:
-        self._lock = lock
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._lock.release()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _pause_point(step: str) -> None:
@@ -464,13 +456,11 @@ def _embed_reusing(texts: list[str], embedder: Embedder, known: dict[str, np.nda
         if key not in known and key not in todo:
             todo[key] = text
     fresh = embedder.encode(list(todo.values()), progress=progress) if todo else None
-    found = dict(known)
-    if fresh is not None:
-        found.update(zip(todo, fresh))
+    new = dict(zip(todo, fresh)) if fresh is not None else {}
     dim = fresh.shape[1] if fresh is not None else len(next(iter(known.values())))
     out = np.zeros((len(texts), dim), dtype=np.float32)
     for i, key in enumerate(keys):
-        out[i] = found[key]
+        out[i] = known[key] if key in known else new[key]
     return out, sum(1 for k in keys if k in known), len(todo)
 
 
