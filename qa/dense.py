@@ -1,53 +1,165 @@
-"""Exact inner-product search over unit vectors with FAISS (inner product = cosine)."""
+"""Dense search over unit vectors (inner product = cosine): exact below a size, HNSW above.
+
+The vectors themselves are stored once, as `vectors.npy`, and memory-mapped on
+open: fusion, feedback and quote scoring read only the rows they need. Below
+`AnnSettings.threshold` rows a search is exact (one matrix-vector product; at
+100,000 rows it costs about as much as FAISS's flat index, without a second copy
+of the vectors in memory). From the threshold up, a FAISS HNSW graph answers
+instead; its parameters are chosen by `eval/bench_scale.py` and recorded in the
+manifest with the rest of the index settings.
+
+A search can be limited to some rows (the passages of chosen sources): exact
+search masks the scores; HNSW hands FAISS an ID selector, so the graph is
+searched for allowed rows only, or, when few rows are allowed, they are scored
+exactly.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 
-class DenseIndex:
-    """A FAISS `IndexFlatIP` plus access to the stored vectors (for feedback and fusion)."""
+@dataclass(frozen=True)
+class AnnSettings:
+    """When and how the dense index is approximate; the defaults are the measured choice (README, "Scale").
 
-    def __init__(self, index) -> None:
-        self._index = index
-        self._vectors: np.ndarray | None = None
+    Attributes:
+        threshold: from this many vectors up, HNSW; below, exact search.
+        hnsw_m: graph neighbours per node (memory: about 2 x m x 4 bytes per vector more).
+        ef_construction: breadth of the graph search while building.
+        ef_search: breadth of the graph search per query (recall against speed).
+        exact_below: a filtered search allowing at most this many rows scores them exactly.
+    """
+
+    threshold: int = 150_000
+    hnsw_m: int = 32
+    ef_construction: int = 80
+    ef_search: int = 96
+    exact_below: int = 20_000
+
+    def __post_init__(self) -> None:
+        if self.threshold < 1 or self.hnsw_m < 4 or self.ef_construction < 8 or self.ef_search < 8:
+            raise ValueError(f"ANN settings out of range: {self}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class DenseIndex:
+    """Unit vectors, and an HNSW graph over them when there are enough of them."""
+
+    def __init__(self, vectors: np.ndarray, graph=None, settings: AnnSettings = AnnSettings()) -> None:
+        self._vectors = vectors
+        self._graph = graph
+        self.settings = settings
+        if graph is not None:
+            graph.hnsw.efSearch = settings.ef_search
 
     @classmethod
-    def build(cls, vectors: np.ndarray) -> "DenseIndex":
-        import faiss
-
+    def build(cls, vectors: np.ndarray, settings: AnnSettings = AnnSettings()) -> "DenseIndex":
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        index.add(vectors)
-        return cls(index)
+        graph = None
+        if len(vectors) >= settings.threshold:
+            import faiss
+
+            graph = faiss.IndexHNSWFlat(vectors.shape[1], settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            graph.hnsw.efConstruction = settings.ef_construction
+            graph.add(vectors)
+        return cls(vectors, graph, settings)
 
     def __len__(self) -> int:
-        return int(self._index.ntotal)
+        return len(self._vectors)
 
     @property
     def dimension(self) -> int:
-        return int(self._index.d)
+        return int(self._vectors.shape[1])
+
+    @property
+    def kind(self) -> str:
+        return "hnsw" if self._graph is not None else "exact"
 
     @property
     def vectors(self) -> np.ndarray:
-        if self._vectors is None:
-            self._vectors = self._index.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dimension), np.float32)
         return self._vectors
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-`k` (scores, ids) per query row; ids are -1 where fewer exist."""
-        k = max(1, min(k, len(self)))
-        return self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-`k` (scores, ids) per query row, best first; ids are -1 where fewer exist.
 
-    def save(self, path: str | Path) -> None:
+        Args:
+            allowed: if given, the ascending row numbers that may be returned.
+        """
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        if self._graph is None or (allowed is not None and len(allowed) <= self.settings.exact_below):
+            return self.exact(queries, k, allowed)
+        return self._graph_search(queries, k, allowed)
+
+    def exact(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """As `search`, always exact: what the graph's recall is measured against."""
+        queries = np.atleast_2d(queries)
+        if allowed is not None and len(allowed) <= self.settings.exact_below:
+            return _top_k(np.asarray(self._vectors[allowed]) @ queries.T, k, rows=allowed)
+        scores = np.asarray(self._vectors @ queries.T)
+        if allowed is not None:
+            mask = np.ones(len(self), bool)
+            mask[allowed] = False
+            scores[mask] = -np.inf
+            k = min(k, len(allowed))
+        return _top_k(scores, k)
+
+    def _graph_search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None):
         import faiss
 
-        faiss.write_index(self._index, str(path))
+        k = max(1, min(k, len(self)))
+        if allowed is None:
+            return self._graph.search(queries, k)
+        bits = np.zeros(len(self), dtype=bool)
+        bits[allowed] = True
+        packed = np.packbits(bits, bitorder="little")  # must outlive the search: FAISS reads it in place
+        selector = faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(packed))
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.settings.ef_search, k))
+        return self._graph.search(queries, k, params=params)
+
+    def save(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        folder.mkdir()
+        np.save(folder / "vectors.npy", np.ascontiguousarray(self._vectors, dtype=np.float32), allow_pickle=False)
+        if self._graph is not None:
+            import faiss
+
+            faiss.write_index(self._graph, str(folder / "hnsw.faiss"))
 
     @classmethod
-    def load(cls, path: str | Path) -> "DenseIndex":
-        import faiss
+    def load(cls, folder: str | Path, settings: AnnSettings = AnnSettings()) -> "DenseIndex":
+        """Memory-map the vectors; read the graph if the build made one."""
+        folder = Path(folder)
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        if vectors.ndim != 2 or vectors.dtype != np.float32:
+            raise ValueError(f"vectors.npy holds {vectors.dtype} of shape {vectors.shape}, not rows of float32")
+        graph = None
+        if (folder / "hnsw.faiss").exists():
+            import faiss
 
-        return cls(faiss.read_index(str(path)))
+            graph = faiss.read_index(str(folder / "hnsw.faiss"))
+            if graph.ntotal != len(vectors) or graph.d != vectors.shape[1]:
+                raise ValueError(f"the HNSW graph holds {graph.ntotal} vectors of {graph.d}, vectors.npy {vectors.shape}")
+        return cls(vectors, graph, settings)
+
+
+def _top_k(scores: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Best `k` per column of `scores` (rows x queries) as FAISS returns them: (queries x k) scores and ids."""
+    n, m = scores.shape
+    k = max(1, k)
+    out_s = np.full((m, k), -np.inf, np.float32)
+    out_i = np.full((m, k), -1, np.int64)
+    take = min(k, n)
+    for j in range(m):
+        col = scores[:, j]
+        top = np.argpartition(-col, take - 1)[:take] if take < n else np.arange(n)
+        top = top[np.argsort(-col[top], kind="stable")]
+        top = top[np.isfinite(col[top])]
+        out_s[j, : len(top)] = col[top]
+        out_i[j, : len(top)] = top if rows is None else rows[top]
+    return out_s, out_i

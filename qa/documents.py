@@ -107,15 +107,38 @@ def source_files(folder: str | Path) -> list[Path]:
     )
 
 
-def fingerprint(folder: str | Path) -> dict[str, str]:
-    """SHA-256 of every source file's bytes, keyed by relative path (a file over the size limit,
-    which is skipped unread, by its size: `read_sources` records the same)."""
+def stat_sources(folder: str | Path) -> dict[str, tuple[int, int]]:
+    """(size, modification time in ns) of every source file, keyed by relative path."""
     root = Path(folder)
-    limit = max_file_bytes()
     out = {}
     for p in source_files(root):
-        size = p.stat().st_size
-        out[p.relative_to(root).as_posix()] = _too_large(size) if size > limit else hashlib.sha256(p.read_bytes()).hexdigest()
+        st = p.stat()
+        out[p.relative_to(root).as_posix()] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def fingerprint(folder: str | Path, known: dict[str, tuple[tuple, str]] | None = None) -> dict[str, str]:
+    """SHA-256 of every source file's bytes, keyed by relative path (a file over the size limit,
+    which is skipped unread, by its size: `read_sources` records the same).
+
+    Args:
+        known: per file, a (size, mtime_ns) pair and the hash recorded with it; a file whose size
+            and modification time are still those keeps that hash without being read.
+    """
+    root = Path(folder)
+    limit = max_file_bytes()
+    known = known or {}
+    out = {}
+    for p in source_files(root):
+        name = p.relative_to(root).as_posix()
+        st = p.stat()
+        stat, digest = known.get(name, (None, None))
+        if st.st_size > limit:
+            out[name] = _too_large(st.st_size)
+        elif stat == (st.st_size, st.st_mtime_ns):
+            out[name] = digest
+        else:
+            out[name] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
 
 

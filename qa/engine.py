@@ -274,10 +274,7 @@ class Engine:
         if not sources:
             return self.retriever.search_vector(query, vector, mode=mode, k=k)
         self._check_sources(sources)
-        wanted = set(sources)
-        pool = self.retriever.search_vector(query, vector, mode=mode, k=len(self.retriever.passages))
-        kept = [h for h in pool if h.passage.source in wanted][:k]
-        return [Hit(h.passage, h.score, r + 1, h.dense, h.bm25, {**h.ranks, "fused": r + 1}) for r, h in enumerate(kept)]
+        return self.retriever.search_vector(query, vector, mode=mode, k=k, allowed=self.retriever.rows_of(sources))
 
 
 def _check_k(k: object) -> int:

