@@ -14,6 +14,7 @@ import html
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 # Before gradio is imported anywhere: no analytics or version-check calls.
@@ -36,9 +37,24 @@ def build_app(engine):
     from qa.render import chat_markdown, document_html, md_escape, sources_html
 
     current = engine.current if hasattr(engine, "current") else (lambda: engine)
-    sources = current().sources
-    files = sorted(sources)
-    source_choices = [(f"{sources[f].title} ({f})", f) for f in files]
+
+    def matching(text: str) -> list[str] | None:
+        """The sources whose file name or title holds `text` (any case); None when it is empty: all of them.
+        A search box, not a checkbox per file, so a folder of thousands of sources stays usable."""
+        needle = (text or "").strip().casefold()
+        if not needle:
+            return None
+        return sorted(f for f, info in current().sources.items()
+                      if needle in f.casefold() or needle in (info.title or "").casefold())
+
+    def describe_filter(text: str) -> str:
+        found, total = matching(text), len(current().sources)
+        if found is None:
+            return f"Answering from all {total:,} sources."
+        if not found:
+            return f"No source matches “{md_escape(text.strip())}”."
+        shown = ", ".join(md_escape(f) for f in found[:5]) + (", …" if len(found) > 5 else "")
+        return f"Answering from {len(found):,} of {total:,} sources: {shown}"
 
     def ask(question: str, k: int = 5, history: list[str] | None = None) -> dict:
         """Answer a question from the sources: the same JSON object as `qa ask --json`.
@@ -53,13 +69,14 @@ def build_app(engine):
         except (QAError, ValueError, TypeError) as exc:
             raise gr.Error(str(exc)) from exc
 
-    def respond(question, history, k, chosen, asked):
+    def respond(question, history, k, source_filter, asked):
         history, asked = list(history or []), list(asked or [])
         history.append({"role": "user", "content": md_escape(question or "")})
         try:
-            if not chosen:
-                raise QAError("no source is selected; tick at least one source under Options")
-            sources = None if set(chosen) == set(files) else list(chosen)
+            sources = matching(source_filter)
+            if sources is not None and not sources:
+                raise QAError(f"no source matches {source_filter.strip()!r}; change or clear the source filter "
+                              "under Options")
             answer = current().ask(question, k=int(k), sources=sources, history=asked)
         except QAError as exc:
             history.append({"role": "assistant", "content": f"⚠ {md_escape(str(exc))}"})
@@ -122,7 +139,9 @@ def build_app(engine):
                 gr.Examples(EXAMPLES, inputs=[box], label="Examples")
                 with gr.Accordion("Options", open=False):
                     k = gr.Slider(1, 20, value=5, step=1, label="Passages to retrieve")
-                    chosen = gr.CheckboxGroup(source_choices, value=files, label="Sources to answer from")
+                    source_filter = gr.Textbox(label="Only sources whose file name or title contains",
+                                               placeholder="leave empty for all sources", elem_id="qa-source-filter")
+                    filter_note = gr.Markdown(describe_filter(""), elem_id="qa-source-note")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 panel = gr.HTML(sources_html(None), elem_id="qa-sources")
@@ -133,7 +152,8 @@ def build_app(engine):
 
         outputs = [chat, box, panel, pick, document, quotes_state, asked_state, download]
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chat, k, chosen, asked_state], outputs, api_visibility="private").then(None, js=scroll)
+            trigger(respond, [box, chat, k, source_filter, asked_state], outputs, api_visibility="private").then(None, js=scroll)
+        source_filter.change(describe_filter, [source_filter], [filter_note], api_visibility="private")
         fresh.click(new_conversation, None, outputs, api_visibility="private")
         pick.input(open_document, [pick, quotes_state], [document], api_visibility="private").then(None, js=scroll)
         # As many questions at once as there are cores: the engine is thread-safe and concurrent questions share
@@ -159,6 +179,15 @@ def launch(demo, *, host: str, port: int, share: bool = False, prevent_thread_lo
         prevent_thread_lock=prevent_thread_lock,
         footer_links=["api"],
     )
+
+
+def _warm_up(engine, notify) -> None:
+    from qa.errors import QAError
+
+    try:
+        engine.embedder.encode(["warm up"])
+    except QAError as exc:
+        notify(f"error: {exc}")
 
 
 def _port(value: str) -> int | None:
@@ -193,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--index", default=paths.index, help="index folder (env QA_INDEX)")
     ap.add_argument("--model", default=os.environ.get("QA_MODEL") or None,
                     help="embedding model (env QA_MODEL; default: the one the index was built with)")
+    ap.add_argument("--device", default=os.environ.get("QA_DEVICE") or "auto", choices=("auto", "cpu", "cuda"),
+                    help="where the model embeds (env QA_DEVICE; default: auto, CUDA in fp16 when torch sees a GPU)")
     ap.add_argument("--share", action="store_true", help="also publish a temporary public gradio.live link")
     args = ap.parse_args(argv)
     port = _port(str(args.port))
@@ -202,9 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     def notify(message: str) -> None:
         print(f"qa: {message}", file=sys.stderr, flush=True)
 
+    os.environ["QA_DEVICE"] = args.device
     try:
         engine = Engine.open(args.seeds, args.index, model=args.model, progress=True, notify=notify)
-        engine.embedder.encode(["warm up"])  # load the model now, not on the first question
     except QAError as exc:
         return _fail(str(exc))
     except OSError as exc:
@@ -215,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     if engine.build_report:
         r = engine.build_report
         notify(f"built the index: {r.documents} documents, {r.passages} passages in {r.seconds:.1f} s")
+    # The page is served while the model loads; a question asked before it is ready waits for it.
+    threading.Thread(target=_warm_up, args=(engine, notify), daemon=True, name="model-load").start()
     live = LiveEngine(engine, args.index, watch=args.watch, notify=notify)
     notify(f"serving on http://{args.host}:{port}/")
     try:

@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="qa: %(message)s", stream=sys.stderr)
     for noisy in ("bm25s", "faiss", "sentence_transformers", "httpx"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    if getattr(args, "device", None):
+        os.environ["QA_DEVICE"] = args.device  # every embedder this command makes reads it when it loads
     try:
         return args.func(args)
     except QAError as exc:
@@ -51,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--model", default=os.environ.get("QA_MODEL") or None,
                         help="sentence-transformers model name or folder (env QA_MODEL; default: the model the "
                              f"index was built with, for a new index {IndexSettings.model})")
+    common.add_argument("--device", default=os.environ.get("QA_DEVICE") or "auto", choices=("auto", "cpu", "cuda"),
+                        help="where the model embeds (env QA_DEVICE; default: %(default)s, CUDA in fp16 when "
+                             "torch sees a GPU)")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
 
     parser = argparse.ArgumentParser(prog="qa", description="Answer questions by quoting the source documents, with citations.")

@@ -37,7 +37,7 @@ class AnnSettings:
     threshold: int = 150_000
     hnsw_m: int = 32
     ef_construction: int = 80
-    ef_search: int = 96
+    ef_search: int = 192
     exact_below: int = 20_000
 
     def __post_init__(self) -> None:

@@ -26,6 +26,27 @@ BUNDLED_ID = "sentence-transformers/all-MiniLM-L6-v2"
 BUNDLED_ALIASES = frozenset({DEFAULT_MODEL, BUNDLED_ID, "default"})
 
 
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(name: str | None = None) -> str:
+    """The torch device to embed on: `cpu`, `cuda`, or `auto` (env QA_DEVICE; default auto), which
+    takes CUDA when torch sees a GPU. torch is imported only to answer `auto` or check `cuda`."""
+    name = (name or os.environ.get("QA_DEVICE") or "auto").strip().lower()
+    if name not in DEVICES:
+        raise ModelLoadError(f"unknown device {name!r}; choose one of: {', '.join(DEVICES)}")
+    if name == "cpu":
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if name == "cuda":
+        raise ModelLoadError("--device cuda, but torch sees no GPU: install a CUDA build of torch (README, "
+                             "\"On a GPU\") or use --device cpu")
+    return "cpu"
+
+
 def resolve_model(name: str) -> tuple[str, str]:
     """Map a model option to (model id recorded in the index, what to load).
 
@@ -53,10 +74,10 @@ class Embedder:
     The model loads on first use; `encode` is safe to call from several threads.
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 64, device: str = "cpu") -> None:
+    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 64, device: str | None = None) -> None:
         self.model_id, self._load_from = resolve_model(model)
         self.batch_size = batch_size
-        self.device = device
+        self.requested_device = device  # None: QA_DEVICE, else auto; resolved when the model loads
         self._model = None
         self._lock = threading.Lock()
         self._pending: list[tuple[str, Future]] = []
@@ -75,8 +96,13 @@ class Embedder:
 
         hf_logging.disable_progress_bar()  # the weight-loading bar is noise on every start
 
+        device = resolve_device(self.requested_device)
         try:
-            return SentenceTransformer(self._load_from, device=self.device, local_files_only=True)
+            model = SentenceTransformer(self._load_from, device=device, local_files_only=True)
+            if device == "cuda":
+                model.half()  # fp16 on the GPU: the same vectors to about 1e-3, about twice the speed
+                self.batch_size = max(self.batch_size, 256)
+            return model
         except Exception as exc:  # the library raises many kinds; all mean the same to the user
             raise ModelLoadError(
                 f"cannot load embedding model {self.model_id!r} from local files ({type(exc).__name__}); "

@@ -113,6 +113,29 @@ def test_why_this_quote_and_the_download_give_what_the_cli_export_gives(page, ap
     assert checked >= 1 and problems == []
 
 
+def test_the_source_filter_is_a_search_box_and_answers_come_from_the_matches(page, app_url, app_engine):
+    """Thousands of sources make a checkbox per file unusable; a search box narrows them instead."""
+    name = sorted(app_engine.sources)[1]
+    page.locator("#qa-new").click()
+    page.get_by_text("Options").click()
+    field = page.locator("#qa-source-filter textarea")
+    field.fill(name[:12])
+    page.wait_for_function(f"() => document.querySelector('#qa-source-note').innerText.includes('{name}')",
+                           timeout=30_000)
+    assert "Answering from 1 of" in page.locator("#qa-source-note").inner_text()
+    ask(page, "How many agreements did Belarus and Iran sign?")
+    page.locator("#qa-sources .qa-card").first.wait_for(timeout=90_000)
+    cards = page.locator("#qa-sources .qa-card")
+    assert cards.count() >= 1 and all(name in cards.nth(i).inner_text() for i in range(cards.count()))
+    field.fill("no-such-source-anywhere")
+    page.wait_for_function("() => document.querySelector('#qa-source-note').innerText.includes('No source matches')",
+                           timeout=30_000)
+    ask(page, "How many agreements did Belarus and Iran sign?")
+    page.wait_for_function("() => document.querySelector('#qa-chat').innerText.includes('no source matches')",
+                           timeout=30_000)
+    field.fill("")
+
+
 def test_no_request_left_the_machine(page, app_url):
     assert page.requests, "the page made no requests at all?"
     hosts = {urlparse(u).hostname for u in page.requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
