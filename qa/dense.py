@@ -16,7 +16,7 @@ exactly.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +37,11 @@ class AnnSettings:
     threshold: int = 150_000
     hnsw_m: int = 32
     ef_construction: int = 80
-    ef_search: int = 192
+    ef_search: int = 512
     exact_below: int = 20_000
+
+    # Searching, not building: a change applies to existing indexes and does not make them stale.
+    QUERY_TIME = ("ef_search", "exact_below")
 
     def __post_init__(self) -> None:
         if self.threshold < 1 or self.hnsw_m < 4 or self.ef_construction < 8 or self.ef_search < 8:
@@ -46,6 +49,14 @@ class AnnSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def built_with(self) -> dict:
+        """The settings that shape the built index (what staleness compares)."""
+        return {k: v for k, v in asdict(self).items() if k not in self.QUERY_TIME}
+
+    def searching_as(self, other: "AnnSettings") -> "AnnSettings":
+        """These build settings with `other`'s search settings."""
+        return replace(self, **{k: getattr(other, k) for k in self.QUERY_TIME})
 
 
 class DenseIndex:

@@ -38,7 +38,7 @@ import numpy as np
 
 from . import __version__
 from .boilerplate import find_boilerplate_corpus
-from .dense import DenseIndex
+from .dense import AnnSettings, DenseIndex
 from .documents import Skipped, SourceInfo, fingerprint, read_sources, stat_sources
 from .embeddings import Embedder, resolve_model
 from .errors import (
@@ -364,7 +364,7 @@ def _load(root: Path, build: Path, seeds, settings) -> Index:
         sources = {d["source"]: SourceInfo(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))}
         passages = SpanTable.open(build / "passages", Passage.from_row, PASSAGE_COLUMNS)
         exclusions = [json.loads(line) for line in _lines(build / "excluded.jsonl")]
-        dense = DenseIndex.load(build / "dense", recorded.ann)
+        dense = DenseIndex.load(build / "dense", recorded.ann.searching_as((settings or IndexSettings()).ann))
         bm25 = BM25Index.load(build / "bm25")
         quotes = QuoteIndex.load(build / "quotes")
     except Exception as exc:  # any failure to parse means the same thing: rebuild
@@ -446,6 +446,9 @@ def _check_settings(manifest: dict, settings: IndexSettings) -> None:
         raise ModelMismatchError(f"index was built with model {manifest.get('model')!r}, not {model_id!r}")
     built = {k: v for k, v in (manifest.get("settings") or {}).items() if k != "model"}
     wanted = {k: v for k, v in settings.to_dict().items() if k != "model"}
+    if isinstance(built.get("ann"), dict):  # how the graph is searched is not part of what was built
+        built["ann"] = {k: v for k, v in built["ann"].items() if k not in AnnSettings.QUERY_TIME}
+    wanted["ann"] = settings.ann.built_with()
     if built != wanted:
         changed = sorted(k for k in wanted if built.get(k) != wanted[k])
         raise IndexStaleError(f"index settings changed ({', '.join(changed)})")

@@ -165,3 +165,29 @@ def test_the_ann_settings_are_recorded_and_a_change_rebuilds(tmp_path, seeds_cop
 
     with pytest.raises(IndexStaleError, match="ann"):
         load_index(index, seeds=seeds_copy, settings=replace(settings, ann=AnnSettings()))
+
+
+def test_the_device_is_chosen_by_flag_or_environment(monkeypatch):
+    import torch
+
+    from qa.embeddings import resolve_device
+    from qa.errors import ModelLoadError
+
+    assert resolve_device("cpu") == "cpu"
+    monkeypatch.setenv("QA_DEVICE", "cpu")
+    assert resolve_device() == "cpu"
+    with pytest.raises(ModelLoadError, match="choose one of: auto, cpu, cuda"):
+        resolve_device("tpu")
+    has_gpu = torch.cuda.is_available()
+    assert resolve_device("auto") == ("cuda" if has_gpu else "cpu")
+    if not has_gpu:
+        with pytest.raises(ModelLoadError, match="no GPU"):
+            resolve_device("cuda")
+
+
+def test_search_settings_change_without_a_rebuild(tmp_path, seeds_copy, embedder):
+    index = tmp_path / "index"
+    build_index(seeds_copy, index, IndexSettings(ann=AnnSettings(threshold=10, ef_search=64)), embedder=embedder)
+    wider = IndexSettings(ann=AnnSettings(threshold=10, ef_search=300))
+    idx = load_index(index, seeds=seeds_copy, settings=wider)  # not stale: the graph is the same
+    assert idx.dense.settings.ef_search == 300 and idx.manifest["settings"]["ann"]["ef_search"] == 64
