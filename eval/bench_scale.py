@@ -224,13 +224,11 @@ def main() -> None:
         default = idx.dense.settings
         for ef in [int(x) for x in args.sweep_ef.split(",")]:
             idx.dense.settings = replace(default, ef_search=ef)
-            idx.dense._graph.hnsw.efSearch = ef
             tune, test = search_stats(idx.dense, queries[:half]), search_stats(idx.dense, queries[half:])
             print(f"efSearch {ef:4d}: tune recall@10 {tune['recall_at_10']:.3f}  "
                   f"report recall@10 {test['recall_at_10']:.3f} p50 {test['search_p50_ms']:.2f} ms "
                   f"(exact {test['flat_search_p50_ms']:.2f} ms)", file=sys.stderr, flush=True)
         idx.dense.settings = default
-        idx.dense._graph.hnsw.efSearch = default.ef_search
     row.update(search_stats(idx.dense, queries[half:]))
 
     engine = Engine(idx.retriever(embedder), idx.quotes, idx.sources)

@@ -65,9 +65,7 @@ class DenseIndex:
     def __init__(self, vectors: np.ndarray, graph=None, settings: AnnSettings = AnnSettings()) -> None:
         self._vectors = vectors
         self._graph = graph
-        self.settings = settings
-        if graph is not None:
-            graph.hnsw.efSearch = settings.ef_search
+        self.settings = settings  # its ef_search is passed with every graph search
 
     @classmethod
     def build(cls, vectors: np.ndarray, settings: AnnSettings = AnnSettings()) -> "DenseIndex":
@@ -124,13 +122,12 @@ class DenseIndex:
         import faiss
 
         k = max(1, min(k, len(self)))
-        if allowed is None:
-            return self._graph.search(queries, k)
-        bits = np.zeros(len(self), dtype=bool)
-        bits[allowed] = True
-        packed = np.packbits(bits, bitorder="little")  # must outlive the search: FAISS reads it in place
-        selector = faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(packed))
-        params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.settings.ef_search, k))
+        params = faiss.SearchParametersHNSW(efSearch=max(self.settings.ef_search, k))
+        if allowed is not None:
+            bits = np.zeros(len(self), dtype=bool)
+            bits[allowed] = True
+            packed = np.packbits(bits, bitorder="little")  # must outlive the search: FAISS reads it in place
+            params.sel = faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(packed))
         return self._graph.search(queries, k, params=params)
 
     def save(self, folder: str | Path) -> None:

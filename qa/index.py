@@ -547,12 +547,7 @@ def _embed_reusing(texts: list[str], keys: list[bytes], embedder: Embedder, know
         new.add(batch_keys, vectors)
         if checkpoint is not None:
             _save_batch(checkpoint, f"batch-{os.getpid()}-{n:06d}.npz", batch_keys, vectors)
-    if len(new):
-        dim = new.get(next(iter(todo))).shape[0]
-    elif len(known):
-        dim = known.get(next(iter(k for k in keys if k in known))).shape[0] if keys else embedder.dimension
-    else:
-        dim = embedder.dimension
+    dim = (new if keys[0] in new else known).get(keys[0]).shape[0] if keys else embedder.dimension
     out = np.zeros((len(texts), dim), dtype=np.float32)
     reused = 0
     for i, key in enumerate(keys):
