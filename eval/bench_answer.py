@@ -72,7 +72,7 @@ def time_engine(name: str, engine, questions: list[str]) -> dict:
         t0 = time.perf_counter()
         engine.ask(q)
         asks.append(time.perf_counter() - t0)
-    row = {"corpus": name, "passages": len(engine.retriever.passages), "sentences": len(engine.quotes),
+    row = {"corpus": name, "passages": len(engine.store.all_passages), "sentences": len(engine.store.quotes),
            "ask_p50_ms": 1000 * statistics.median(asks), "ask_p95_ms": 1000 * pct(asks, 0.95),
            "embed_p50_ms": 1000 * statistics.median(embeds)}
     row["ratio"] = row["ask_p50_ms"] / row["embed_p50_ms"]

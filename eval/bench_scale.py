@@ -231,7 +231,7 @@ def main() -> None:
         idx.dense.settings = default
     row.update(search_stats(idx.dense, queries[half:]))
 
-    engine = Engine(idx.retriever(embedder), idx.quotes, idx.sources)
+    engine = Engine(idx.retriever(embedder))
     questions = list(load_queries(DATASETS / "msmarco-5k").values())[: args.questions]
     engine.ask(questions[0])
     times = []

@@ -80,11 +80,10 @@ def answer_grid(embedder, split: str = "dev"):
 
     gold = load_gold_files([ROOT / "eval" / "seeds_gold.jsonl", ROOT / "eval" / "seeds_chains.jsonl"], ROOT / "seeds", split)
     corpus = prepare(ROOT / "seeds", IndexSettings(), embedder)
-    sources = {s.source: s for s in corpus.sources}
     retriever = corpus.retriever(embedder)
 
     def run(answer: AnswerParams, conv: ConversationParams) -> dict:
-        return evaluate.evaluate_gold(gold, retriever, corpus.quotes, sources, ["hybrid"], answer, conversation=conv).answers
+        return evaluate.evaluate_gold(gold, retriever, ["hybrid"], answer, conversation=conv).answers
 
     cols = ["quote_overlap", "quote_at_1", "abstention_precision", "abstention_recall", "followup_quote_overlap",
             "followup_quote_at_1", "offtopic_abstained"]

@@ -15,7 +15,7 @@ from . import answer_type, disagreement, quotes
 from .disagreement import Disagreement
 from .documents import SourceInfo
 from .errors import InputError
-from .quote_index import QuoteIndex
+from .store.base import Store
 from .quotes import Candidate, Quote
 from .retrieval import Hit
 
@@ -123,7 +123,7 @@ def compose(
     question_vector: np.ndarray,
     question_weights: dict[int, float],
     hits: list[Hit],
-    quote_index: QuoteIndex,
+    store: Store,
     sources: dict[str, SourceInfo],
     params: AnswerParams = AnswerParams(),
     *,
@@ -136,7 +136,7 @@ def compose(
         question_vector: the question's unit embedding (the only one an answer needs).
         question_weights: the question's BM25 vocabulary ids and their IDF.
         hits: retrieved passages, best first; quotes come from all of them.
-        quote_index: the sentences the passages point into, with their vectors and terms.
+        store: the store the passages come from, which holds their sentences' vectors and terms.
         k: how many passages the answer lists (default: all); a passage beyond
             `k` that a quote comes from is listed as well.
         keep: only sentences it accepts may be quoted (a follow-up read with the conversation
@@ -144,7 +144,7 @@ def compose(
     """
     shown = hits[:k] if k else hits
     kind = answer_type.question_type(question)
-    ranked = quotes.candidates(question_vector, question_weights, hits, quote_index,
+    ranked = quotes.candidates(question_vector, question_weights, hits, store,
                                lexical_weight=params.lexical_weight, passage_weight=params.passage_weight,
                                kind=kind, type_weight=params.type_weight,
                                overlap_bonus=params.overlap_bonus)

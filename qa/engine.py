@@ -16,14 +16,14 @@ from .answer import Answer, AnswerParams, check_history, check_question, compose
 from .conversation import ConversationParams
 from .documents import SourceInfo
 from .embeddings import Embedder
-from .errors import InputError, SourceChangedError
+from .errors import InputError, ModelMismatchError, SourceChangedError
 from .index import BuildReport, Index, ensure_index, load_index, recorded_settings
-from .lexical import query_terms
+from .lexical import Weights, add_weights, query_terms
 from .normalize import normalize
-from .quote_index import QuoteIndex
 from .quotes import Quote
 from .retrieval import MODES, Hit, RetrievalParams, Retriever
 from .settings import IndexSettings
+from .store.base import StoreConfig
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +33,12 @@ MAX_K = 50
 class Engine:
     """Answers questions from one index. Safe to share between threads."""
 
-    def __init__(self, retriever: Retriever, quotes: QuoteIndex, sources: dict[str, SourceInfo], *,
-                 answer: AnswerParams = AnswerParams(), conversation: ConversationParams = ConversationParams(),
-                 exclusions: list[dict] = (), build: str | None = None) -> None:
+    def __init__(self, retriever: Retriever, *, answer: AnswerParams = AnswerParams(),
+                 conversation: ConversationParams = ConversationParams(), build: str | None = None) -> None:
         self.retriever = retriever
-        self.quotes = quotes
+        self.store = retriever.store
         self.embedder = retriever.embedder
-        self.sources = sources
+        self.sources: dict[str, SourceInfo] = retriever.store.sources
         self.answer_params = answer
         self.conversation = conversation
         self.build = build  # the index build that answers, recorded in every answer
@@ -50,15 +49,14 @@ class Engine:
         self.build_report: BuildReport | None = None
         self.seeds: Path | None = None
         self._excluded: dict[str, list[tuple[int, int, str]]] = {}
-        for e in exclusions:
+        for e in self.store.exclusions:
             self._excluded.setdefault(e["source"], []).append((e["start"], e["end"], e["reason"]))
 
     @classmethod
     def from_index(cls, index: Index, embedder: Embedder, *, retrieval: RetrievalParams = RetrievalParams(),
                    answer: AnswerParams = AnswerParams()) -> "Engine":
         """An engine over a loaded index (refuses an index built with another model)."""
-        return cls(index.retriever(embedder, retrieval), index.quotes, index.sources, answer=answer,
-                   exclusions=index.exclusions, build=index.path.name)
+        return cls(index.retriever(embedder, retrieval), answer=answer, build=index.path.name)
 
     @classmethod
     def open(
@@ -72,6 +70,7 @@ class Engine:
         progress: bool = False,
         notify: Callable[[str], None] = log.warning,
         build: str | None = None,
+        store: StoreConfig | None = None,
     ) -> "Engine":
         """Open the index of `seeds`; build or rebuild it first when missing or stale (if `rebuild`).
 
@@ -81,7 +80,11 @@ class Engine:
             model: require this embedding model (the index is rebuilt if it was made with another).
             build: answer from this kept build (`index_build` of an earlier answer) instead of the
                 live one, as it was: never rebuilt, whatever the sources are now.
+            store: which backend holds the index (default: the local files under `index_dir`).
         """
+        if store is not None and store.backend == "milvus":
+            return cls._open_milvus(seeds, index_dir, settings, store, model=model, rebuild=rebuild,
+                                    progress=progress, notify=notify, build=build)
         if build is not None:
             index = load_index(index_dir, build=build)
             engine = cls.from_index(index, Embedder(model or index.manifest["settings"]["model"]))
@@ -97,6 +100,28 @@ class Engine:
         else:
             index, report = load_index(index_dir, seeds=seeds, settings=settings), None
         engine = cls.from_index(index, embedder)
+        engine.build_report = report
+        engine.seeds = Path(seeds)
+        return engine
+
+    @classmethod
+    def _open_milvus(cls, seeds, index_dir, settings, config: StoreConfig, *, model, rebuild, progress, notify,
+                     build) -> "Engine":
+        from .store import milvus
+
+        if build is not None:
+            raise InputError("--build replays a kept build of the local index; the milvus backend keeps only "
+                             "the live build and the one before it")
+        settings = settings or milvus.recorded_settings(config) or IndexSettings()
+        if model:
+            settings = replace(settings, model=model)
+        embedder = Embedder(settings.model)
+        live, report = milvus.ensure(seeds, index_dir, config, settings, embedder, progress=progress, notify=notify,
+                                     rebuild=rebuild)
+        if live.manifest.get("model") != embedder.model_id:
+            raise ModelMismatchError(f"the Milvus index was built with {live.manifest.get('model')!r} but the query "
+                                     f"model is {embedder.model_id!r}; rebuild with `qa build --backend milvus`")
+        engine = cls(Retriever(live, embedder), build=live.name)
         engine.build_report = report
         engine.seeds = Path(seeds)
         return engine
@@ -193,19 +218,19 @@ class Engine:
         if reason is None:
             alone = self._answer(query, k, sources)
             content = conversation.content_terms(query.terms)
-            if not alone.abstained or len(self.retriever.bm25.term_ids(content)) < len(content):
+            if not alone.abstained or len(self.store.lexicon.term_ids(content)) < len(content):
                 return alone
             read = self._answer_in_context(query, context, k, sources)
             return read if not read.abstained else alone
         return self._answer_in_context(query, context, k, sources)
 
     def _answer(self, query: "_Query", k: int, sources, *, vector=None, lexical=None, weights=None, keep=None) -> Answer:
-        bm25 = self.retriever.bm25
+        lexicon = self.store.lexicon
         vector = query.vector if vector is None else vector
-        lexical = bm25.scores(query.terms) if lexical is None else lexical
-        weights = bm25.idf_by_id(query.terms) if weights is None else weights
+        lexical = lexicon.weights(query.terms) if lexical is None else lexical
+        weights = lexicon.idf_by_id(query.terms) if weights is None else weights
         hits = self._search(lexical, vector, "hybrid", max(k, self.answer_params.quote_from), sources)
-        return compose(query.text, vector, weights, hits, self.quotes, self.sources, self.answer_params, k=k, keep=keep)
+        return compose(query.text, vector, weights, hits, self.store, self.sources, self.answer_params, k=k, keep=keep)
 
     # -- conversations --------------------------------------------------------------------------
 
@@ -222,26 +247,24 @@ class Engine:
         return turns
 
     def _answer_in_context(self, query: "_Query", turns: list["_Turn"], k: int, sources) -> Answer:
-        p, bm25 = self.conversation, self.retriever.bm25
+        p, lexicon = self.conversation, self.store.lexicon
         recency = conversation.recency_weights(len(turns), p.decay)
         if p.concatenate:
             vector = self._query(" ".join([*(t.query.text for t in turns), query.text])).vector
         else:
             vectors = []
             for t in turns:
-                v = t.query.vector + (self.quotes.vectors[t.quote.sentence] if t.quote is not None else 0)
+                v = t.query.vector + (self.store.sentences([t.quote.sentence]).vectors[0] if t.quote is not None else 0)
                 vectors.append(v / np.linalg.norm(v))
             vector = conversation.blend(query.vector, vectors, recency, p.context_weight)
-        lexical = bm25.scores(query.terms).astype(np.float64)
-        weights = bm25.idf_by_id(query.terms)
+        lexical = lexicon.weights(query.terms)  # BM25 is linear in the query: the turns add their terms, weighted
+        weights = lexicon.idf_by_id(query.terms)
         for t, w in zip(turns, recency):
             terms = t.query.terms + (query_terms(" ".join(conversation.names(t.quote.text))) if t.quote else [])
-            lexical += p.lexical_weight * w * bm25.scores(terms)
-            for i, idf in bm25.idf_by_id(terms).items():
-                weights[i] = weights.get(i, 0.0) + p.lexical_weight * w * idf
+            lexical = add_weights(lexical, lexicon.weights(terms), p.lexical_weight * w)
+            weights = add_weights(weights, lexicon.idf_by_id(terms), p.lexical_weight * w)
         keep = self._bears_on(query)
-        answer = self._answer(query, k, sources, vector=vector, lexical=lexical.astype(np.float32), weights=weights,
-                              keep=keep)
+        answer = self._answer(query, k, sources, vector=vector, lexical=lexical, weights=weights, keep=keep)
         return replace(answer, read_as=conversation.read_as(query.text, [t.query.text for t in turns]),
                        context_used=True)
 
@@ -251,9 +274,9 @@ class Engine:
         ("When?"), the kind of answer it asks for. A question whose only terms the documents never
         use is answered by no sentence."""
         content = conversation.content_terms(query.terms)
-        own = set(self.retriever.bm25.term_ids(content))
+        own = set(self.store.lexicon.term_ids(content))
         if own:
-            return lambda c: bool(own.intersection(self.quotes.terms(c.sentence).tolist()))
+            return lambda c: bool(own.intersection(c.terms))
         if content:
             return lambda c: False  # its words are ones the documents never use ("How tall is he?")
         kind = answer_type.question_type(query.text)
@@ -268,13 +291,13 @@ class Engine:
         if unknown:
             raise InputError(f"unknown source {unknown[0]!r}; known: {', '.join(sorted(self.sources))}")
 
-    def _search(self, query: list[str] | np.ndarray, vector, mode, k, sources) -> list[Hit]:
+    def _search(self, query: list[str] | Weights, vector, mode, k, sources) -> list[Hit]:
         if mode not in MODES:
             raise InputError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
         if not sources:
             return self.retriever.search_vector(query, vector, mode=mode, k=k)
         self._check_sources(sources)
-        return self.retriever.search_vector(query, vector, mode=mode, k=k, allowed=self.retriever.rows_of(sources))
+        return self.retriever.search_vector(query, vector, mode=mode, k=k, sources=sources)
 
 
 def _check_k(k: object) -> int:

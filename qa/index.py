@@ -56,6 +56,7 @@ from .quote_index import QuoteIndex, SentenceSpan, is_quotable
 from .retrieval import RetrievalParams, Retriever
 from .settings import IndexSettings
 from .spans import SpanTable
+from .store.local import LocalStore
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,12 @@ class Index:
                 f"index was built with {self.model_id!r} but the query model is {embedder.model_id!r}; "
                 f"rebuild with `qa build --model {embedder.model_id}`"
             )
-        return Retriever(self.passages, self.dense, self.bm25, embedder, params)
+        return Retriever(self.store(), embedder, params)
+
+    def store(self) -> LocalStore:
+        """The index behind the `Store` interface."""
+        return LocalStore(self.passages, self.dense, self.bm25, self.quotes, sources=self.sources,
+                          exclusions=self.exclusions, manifest=self.manifest)
 
 
 def source_state(seeds: str | Path, manifest: dict | None = None) -> dict:
@@ -142,7 +148,12 @@ class Corpus:
     text_keys: np.ndarray | None = None
 
     def retriever(self, embedder: Embedder, params: RetrievalParams = RetrievalParams()) -> Retriever:
-        return Retriever(self.passages, self.dense, self.bm25, embedder, params)
+        return Retriever(self.store(), embedder, params)
+
+    def store(self) -> LocalStore:
+        """The corpus behind the `Store` interface (nothing written)."""
+        return LocalStore(self.passages, self.dense, self.bm25, self.quotes, sources={s.source: s for s in self.sources},
+                          exclusions=self.excluded)
 
 
 def prepare(
@@ -228,6 +239,40 @@ def build_index(
         return _build_locked(seeds, root, settings, embedder or Embedder(settings.model), progress, keep_builds)
 
 
+def manifest_for(corpus: Corpus, settings: IndexSettings, model_id: str) -> dict:
+    """What a build records about itself: format, model, settings, source fingerprints, counts."""
+    return {
+        "format": FORMAT_VERSION,
+        "package_version": __version__,
+        "model": model_id,
+        "dimension": corpus.dense.dimension,
+        "dense_index": corpus.dense.kind,
+        "settings": settings.to_dict(),
+        **corpus.state,
+        "skipped": [{"source": s.source, "reason": s.reason} for s in corpus.skipped],
+        "counts": {"documents": len(corpus.sources), "passages": len(corpus.passages),
+                   "sentences": len(corpus.quotes), "excluded": len(corpus.excluded)},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def check_manifest(manifest: dict, where: str, *, seeds=None, settings: IndexSettings | None = None) -> None:
+    """Whether a build's manifest is of this version, these settings and these sources.
+
+    Raises:
+        IndexStaleError, ModelMismatchError.
+    """
+    if manifest.get("format") != FORMAT_VERSION or manifest.get("package_version") != __version__:
+        raise IndexStaleError(
+            f"index at {where} is in format {manifest.get('format')} (qa {manifest.get('package_version')}); "
+            f"this qa reads format {FORMAT_VERSION} (qa {__version__})"
+        )
+    if settings is not None:
+        _check_settings(manifest, settings)
+    if seeds is not None:
+        _check_sources(manifest, source_state(seeds, manifest))
+
+
 @contextmanager
 def build_lock(root: Path, notify: Callable[[str], None] = log.warning) -> Iterator[None]:
     """The lock that serialises the builds of one index folder (across processes); says so when it waits."""
@@ -260,23 +305,11 @@ def _pause_point(step: str) -> None:
 def _build_locked(seeds, root: Path, settings: IndexSettings, embedder: Embedder, progress: bool,
                   keep_builds: int) -> BuildReport:
     t0 = time.perf_counter()
-    checkpoint = root / CHECKPOINT / _model_key(embedder.model_id)
+    checkpoint = root / CHECKPOINT / model_key(embedder.model_id)
     known = _previous_vectors(root, embedder.model_id)
     known.add_checkpoint(checkpoint)
     corpus = prepare(seeds, settings, embedder, known=known, progress=progress, checkpoint=checkpoint)
-    manifest = {
-        "format": FORMAT_VERSION,
-        "package_version": __version__,
-        "model": embedder.model_id,
-        "dimension": corpus.dense.dimension,
-        "dense_index": corpus.dense.kind,
-        "settings": settings.to_dict(),
-        **corpus.state,
-        "skipped": [{"source": s.source, "reason": s.reason} for s in corpus.skipped],
-        "counts": {"documents": len(corpus.sources), "passages": len(corpus.passages),
-                   "sentences": len(corpus.quotes), "excluded": len(corpus.excluded)},
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
+    manifest = manifest_for(corpus, settings, embedder.model_id)
     _pause_point("embedded")
     _clean_leftovers(root)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-build-{os.getpid()}-", dir=root))
@@ -347,15 +380,7 @@ def _load(root: Path, build: Path, seeds, settings) -> Index:
             raise ValueError("manifest is not an object")
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(f"index at {root} is unreadable (manifest: {exc}); run `qa build`") from exc
-    if manifest.get("format") != FORMAT_VERSION or manifest.get("package_version") != __version__:
-        raise IndexStaleError(
-            f"index at {root} is in format {manifest.get('format')} (qa {manifest.get('package_version')}); "
-            f"this qa reads format {FORMAT_VERSION} (qa {__version__})"
-        )
-    if settings is not None:
-        _check_settings(manifest, settings)
-    if seeds is not None:
-        _check_sources(manifest, source_state(seeds, manifest))
+    check_manifest(manifest, str(root), seeds=seeds, settings=settings)
     bad = check_artifacts(build, manifest, full=False)
     if bad:
         raise IndexCorruptError(f"index at {root} is corrupt ({bad}); run `qa build`")
@@ -486,6 +511,10 @@ class KnownVectors:
         for i, key in enumerate(keys):
             self._where.setdefault(bytes(key), (n, i))
 
+    def prefetch(self, keys: list[bytes]) -> None:
+        """Called with every key of a build before any is looked up: a store kept elsewhere (Milvus)
+        fetches the vectors it holds for them here. These are all in memory already."""
+
     def add_checkpoint(self, folder: Path) -> None:
         for path in sorted(folder.glob("batch-*.npz")):
             try:
@@ -529,6 +558,7 @@ def _embed_reusing(texts: list[str], keys: list[bytes], embedder: Embedder, know
     Returns:
         The vectors, how many texts reused a known vector, and how many distinct texts were embedded.
     """
+    known.prefetch(keys)
     todo: dict[bytes, str] = {}
     for text, key in zip(texts, keys):
         if key not in known and key not in todo:
@@ -571,7 +601,7 @@ def _text_key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()[:KEY_BYTES]
 
 
-def _model_key(model_id: str) -> str:
+def model_key(model_id: str) -> str:
     return hashlib.sha256(model_id.encode("utf-8")).hexdigest()[:16]
 
 

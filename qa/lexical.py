@@ -46,6 +46,48 @@ def query_terms(text: str) -> list[str]:
     return tokenize([text])[0]
 
 
+Weights = dict[int, float]  # a lexical query: vocabulary id -> weight (a term's count, or less for context)
+
+
+class Lexicon:
+    """The query side of BM25: the vocabulary of an index and each term's document frequency.
+
+    A query becomes `Weights` here, above any store; a store scores passages for them. BM25 is
+    linear in the query's term counts, so a weighted sum of queries (a conversation's turns) is
+    one query with summed weights.
+    """
+
+    def __init__(self, vocab: dict[str, int], df: np.ndarray, documents: int) -> None:
+        self.vocab = vocab
+        self.df = df
+        self.documents = documents
+
+    def term_ids(self, tokens: list[str]) -> list[int]:
+        """Vocabulary ids of the tokens this index knows (others are dropped)."""
+        vocab = self.vocab
+        return [vocab[t] for t in tokens if t in vocab]
+
+    def weights(self, tokens: list[str], scale: float = 1.0) -> Weights:
+        """A query's known terms and their counts, times `scale`."""
+        out: Weights = {}
+        for i in self.term_ids(tokens):
+            out[i] = out.get(i, 0.0) + scale
+        return out
+
+    def idf_by_id(self, tokens: list[str]) -> dict[int, float]:
+        """IDF of each known token, keyed by vocabulary id (what the quote index stores)."""
+        n = self.documents
+        return {i: float(np.log(1.0 + (n - self.df[i] + 0.5) / (self.df[i] + 0.5))) for i in set(self.term_ids(tokens))}
+
+
+def add_weights(total: Weights, more: Weights, scale: float = 1.0) -> Weights:
+    """`total` plus `scale` times `more`, as a new dict."""
+    out = dict(total)
+    for i, w in more.items():
+        out[i] = out.get(i, 0.0) + scale * w
+    return out
+
+
 class BM25Index:
     """A bm25s index that scores every passage for a query."""
 
@@ -68,37 +110,42 @@ class BM25Index:
     def __len__(self) -> int:
         return int(self._model.scores["num_docs"])
 
-    def scores(self, query: str | list[str]) -> np.ndarray:
-        """BM25 score of every passage for a query, or for its tokens (zeros when no term matches)."""
-        vocab = self._model.vocab_dict
-        tokens = query_terms(query) if isinstance(query, str) else query
-        terms = [t for t in tokens if t in vocab]
-        if not terms:
-            return np.zeros(len(self), dtype=np.float32)
-        return np.asarray(self._model.get_scores(terms), dtype=np.float32)
+    def scores(self, query: str | list[str] | Weights) -> np.ndarray:
+        """BM25 score of every passage for a query, its tokens or its weights (zeros when no term matches)."""
+        weights = query if isinstance(query, dict) else self.lexicon.weights(
+            query_terms(query) if isinstance(query, str) else query)
+        data, indices, indptr = (self._model.scores[k] for k in ("data", "indices", "indptr"))
+        out = np.zeros(len(self), dtype=np.float32)
+        for i, w in weights.items():  # a term's column names each passage once
+            start, end = indptr[i], indptr[i + 1]
+            out[indices[start:end]] += np.float32(w) * data[start:end]
+        return out
+
+    @property
+    def lexicon(self) -> Lexicon:
+        lexicon = getattr(self, "_lexicon", None)
+        if lexicon is None:
+            indptr = np.asarray(self._model.scores["indptr"])
+            self._lexicon = lexicon = Lexicon(self._model.vocab_dict, np.diff(indptr).astype(np.int64), len(self))
+        return lexicon
 
     def term_ids(self, tokens: list[str]) -> list[int]:
         """Vocabulary ids of the tokens this index knows (others are dropped)."""
-        vocab = self._model.vocab_dict
-        return [vocab[t] for t in tokens if t in vocab]
+        return self.lexicon.term_ids(tokens)
 
     def idf_by_id(self, tokens: list[str]) -> dict[int, float]:
         """IDF of each known token, keyed by vocabulary id (what the quote index stores)."""
-        vocab = self._model.vocab_dict
-        known = {t for t in tokens if t in vocab}
-        return {vocab[t]: w for t, w in self.idf(known).items()}
+        return self.lexicon.idf_by_id(tokens)
 
-    def idf(self, terms: set[str]) -> dict[str, float]:
-        """BM25's inverse document frequency of each (tokenised) term; unseen terms get the highest."""
-        n = len(self)
-        indptr = self._model.scores["indptr"]
-        vocab = self._model.vocab_dict
-        out = {}
-        for t in terms:
-            i = vocab.get(t)
-            df = int(indptr[i + 1] - indptr[i]) if i is not None and i + 1 < len(indptr) else 0
-            out[t] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
-        return out
+    def passage_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every passage's terms and their BM25 weights, as CSR (row pointers, term ids, weights):
+        a passage's score for a query is the dot product of these with the query's `Weights`."""
+        data, indices, indptr = (np.asarray(self._model.scores[k]) for k in ("data", "indices", "indptr"))
+        terms = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+        order = np.lexsort((terms, indices))
+        ptr = np.zeros(len(self) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum(np.bincount(indices, minlength=len(self)))
+        return ptr, terms[order], data[order].astype(np.float32)
 
     def save(self, folder: str | Path) -> None:
         self._model.save(str(folder), show_progress=False)

@@ -83,18 +83,6 @@ class QuoteIndex:
         """The distinct BM25 vocabulary ids of sentence `i`."""
         return self.term_ids[self.term_ptr[i] : self.term_ptr[i + 1]]
 
-    def term_overlap(self, ids: np.ndarray, weights: dict[int, float]) -> np.ndarray:
-        """Per sentence in `ids`: the weighted share of the question's terms it contains (0 to 1).
-
-        Args:
-            ids: sentence numbers.
-            weights: the question's vocabulary ids and their weights (IDF).
-        """
-        total = sum(weights.values())
-        if total <= 0:
-            return np.zeros(len(ids))
-        return np.array([sum(weights.get(int(t), 0.0) for t in self.terms(int(i))) / total for i in ids])
-
     def save(self, folder: Path) -> None:
         folder.mkdir()
         SpanTable.write(folder / "spans", self.spans)

@@ -18,8 +18,8 @@ import numpy as np
 
 from . import answer_type
 from .documents import SourceInfo
-from .quote_index import QuoteIndex
 from .retrieval import Hit
+from .store.base import Store
 
 
 @dataclass(frozen=True)
@@ -85,13 +85,14 @@ class Candidate:
     sentence: int = -1
     passage_score: float = 0.0
     type_match: bool = False
+    terms: tuple[int, ...] = ()  # its distinct BM25 vocabulary ids
 
 
 def candidates(
     question_vector: np.ndarray,
     question_weights: dict[int, float],
     hits: list[Hit],
-    index: QuoteIndex,
+    index: Store,
     *,
     lexical_weight: float = 0.3,
     passage_weight: float = 0.5,
@@ -105,7 +106,7 @@ def candidates(
         question_vector: the question's unit embedding.
         question_weights: the question's BM25 vocabulary ids and their IDF.
         hits: retrieved passages, best first; a sentence in several takes the best one's score.
-        index: the quote index the passages point into.
+        index: the store the passages and their sentences come from.
         kind: the kind of answer the question asks for (`answer_type.question_type`).
         type_weight: added to the ranking score of a sentence that offers that kind.
         overlap_bonus: weight of the term overlap in the ranking score beyond its weight in relevance.
@@ -114,24 +115,35 @@ def candidates(
     chosen: dict[int, Hit] = {}
     for hit in hits:
         for i in range(hit.passage.sentence_start, hit.passage.sentence_stop):
-            if index.quotable[i] and i not in chosen:
-                chosen[i] = hit
+            chosen.setdefault(i, hit)
     if not chosen:
         return []
-    ids = np.fromiter(chosen, dtype=np.int64, count=len(chosen))
-    vectors = index.vectors[ids]
+    rows = index.sentences(np.fromiter(chosen, dtype=np.int64, count=len(chosen)))
+    keep = np.flatnonzero(rows.quotable)
+    if not len(keep):
+        return []
+    vectors = rows.vectors[keep]
     similarity = vectors @ question_vector
-    overlap = index.term_overlap(ids, question_weights)
+    overlap = term_overlap([rows.terms[r] for r in keep], question_weights)
     relevance = similarity + lexical_weight * overlap
     out = []
-    for row, i in enumerate(ids):
-        span, hit = index.spans[int(i)], chosen[int(i)]
+    for row, r in enumerate(keep):
+        i, span = int(rows.ids[r]), rows.spans[r]
+        hit = chosen[i]
         match = answer_type.offers(kind, span.text)
         score = relevance[row] + passage_weight * hit.score + type_weight * match + overlap_bonus * overlap[row]
         out.append(Candidate(span.text, span.source, span.start, span.end, float(score), float(relevance[row]),
-                             hit.passage.id, vectors[row], float(similarity[row]), float(overlap[row]), int(i),
-                             float(hit.score), match))
+                             hit.passage.id, vectors[row], float(similarity[row]), float(overlap[row]), i,
+                             float(hit.score), match, tuple(int(t) for t in rows.terms[r])))
     return sorted(out, key=lambda c: -c.score)
+
+
+def term_overlap(terms: list[np.ndarray], weights: dict[int, float]) -> np.ndarray:
+    """Per sentence (its distinct vocabulary ids): the weighted share of the question's terms it contains (0 to 1)."""
+    total = sum(weights.values())
+    if total <= 0:
+        return np.zeros(len(terms))
+    return np.array([sum(weights.get(int(t), 0.0) for t in row) / total for row in terms])
 
 
 def select(

@@ -1,7 +1,7 @@
 """Ranked passages for a query: dense, BM25, and their hybrid.
 
 Modes (a registry; `MODES` lists them for every surface):
-- `dense`: cosine of the query embedding with each passage embedding (FAISS);
+- `dense`: cosine of the query embedding with each passage embedding (the store's dense search);
 - `bm25`: BM25 on stemmed tokens;
 - `rrf`: reciprocal rank fusion (k=60) of the two, the usual baseline;
 - `hybrid` (default): dense retrieval with pseudo-relevance feedback, fused with
@@ -20,13 +20,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import fusion
-from .dense import DenseIndex
 from .embeddings import Embedder
 from .errors import InputError
-from .lexical import BM25Index
+from .lexical import Lexicon, Weights, query_terms
 from .normalize import normalize
 from .passages import Passage
-from .spans import SpanTable
+from .store.base import Store
 
 
 @dataclass(frozen=True)
@@ -78,26 +77,19 @@ class Hit:
 
 
 class Retriever:
-    """Searches one corpus of passages with a dense index, a BM25 index and an embedder."""
+    """Searches one store of passages with an embedder; fusion and feedback happen here, above the store."""
 
-    def __init__(self, passages: Sequence[Passage], dense: DenseIndex, bm25: BM25Index, embedder: Embedder,
-                 params: RetrievalParams = RetrievalParams()) -> None:
-        if not (len(passages) == len(dense) == len(bm25)):
-            raise ValueError(f"index parts disagree: {len(passages)} passages, {len(dense)} vectors, {len(bm25)} BM25 docs")
-        self.passages = passages
-        self.dense = dense
-        self.bm25 = bm25
+    def __init__(self, store: Store, embedder: Embedder, params: RetrievalParams = RetrievalParams()) -> None:
+        self.store = store
         self.embedder = embedder
         self.params = params
 
-    def rows_of(self, sources: list[str]) -> np.ndarray:
-        """The row numbers of the passages of `sources`, ascending."""
-        if isinstance(self.passages, SpanTable):
-            return self.passages.rows_of(sources)
-        wanted = set(sources)
-        return np.array([i for i, p in enumerate(self.passages) if p.source in wanted], dtype=np.int64)
+    @property
+    def lexicon(self) -> Lexicon:
+        return self.store.lexicon
 
-    def search(self, query: str, *, mode: str = "hybrid", k: int = 10, params: RetrievalParams | None = None) -> list[Hit]:
+    def search(self, query: str, *, mode: str = "hybrid", k: int = 10, params: RetrievalParams | None = None,
+               sources: Sequence[str] | None = None) -> list[Hit]:
         """Rank passages for `query`.
 
         Args:
@@ -105,96 +97,92 @@ class Retriever:
             mode: one of `MODES`.
             k: how many hits to return.
             params: override the retriever's hybrid parameters.
+            sources: only passages of these source files.
         """
         vector = self.embedder.encode([normalize(query)])[0]
-        return self.search_vector(query, vector, mode=mode, k=k, params=params)
+        return self.search_vector(query, vector, mode=mode, k=k, params=params, sources=sources)
 
-    def search_vector(self, query: str | list[str] | np.ndarray, vector: np.ndarray, *, mode: str = "hybrid",
+    def search_vector(self, query: str | list[str] | Weights, vector: np.ndarray, *, mode: str = "hybrid",
                       k: int = 10, params: RetrievalParams | None = None,
-                      allowed: np.ndarray | None = None) -> list[Hit]:
+                      sources: Sequence[str] | None = None) -> list[Hit]:
         """As `search`, with the query already embedded.
 
         Args:
-            query: the query text, its tokens, or the BM25 score of every passage for it.
-            allowed: if given, only these passages (ascending row numbers) are searched: the dense
-                index is told which rows it may return, and BM25 scores outside them are masked.
+            query: the query text, its tokens, or its BM25 weights (`Lexicon.weights`).
+            sources: if given, only passages of these source files are searched (the store filters
+                inside its search, not after it).
         """
         if mode not in MODES:
             raise InputError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
         if k < 1:
             raise InputError(f"k must be at least 1, got {k}")
-        if not self.passages:
+        if not len(self.store) or (sources is not None and not sources):
             return []
         params = params or self.params
         params = replace(params, candidates=max(params.candidates, k))
-        lexical = query if isinstance(query, np.ndarray) else self.bm25.scores(query)
-        if allowed is not None:
-            if not len(allowed):
-                return []
-            masked = np.zeros_like(lexical)
-            masked[allowed] = lexical[allowed]
-            lexical = masked
+        if isinstance(query, dict):
+            weights = query
+        else:
+            weights = self.lexicon.weights(query_terms(query) if isinstance(query, str) else query)
         lists: dict[str, np.ndarray] = {}
-        ids, scores = MODES[mode](_Search(self, allowed), vector, lexical, params, lists)
+        ids, scores = MODES[mode](_Search(self.store, weights, None if sources is None else list(sources)),
+                                  vector, params, lists)
+        if not len(ids):
+            return []
         order = np.argsort(-scores, kind="stable")[:k]
-        vectors = self.dense.vectors
+        top = ids[order]
+        dense = self.store.passage_vectors(top) @ vector
+        lexical = self.store.lexical_of(weights, top)
         position = {name: {int(pid): r + 1 for r, pid in enumerate(ranked)} for name, ranked in lists.items()}
         return [
-            Hit(self.passages[ids[i]], float(scores[i]), r + 1, float(vectors[ids[i]] @ vector), float(lexical[ids[i]]),
-                {**{name: pos[int(ids[i])] for name, pos in position.items() if int(ids[i]) in pos}, "fused": r + 1})
-            for r, i in enumerate(order)
+            Hit(passage, float(scores[i]), r + 1, float(dense[r]), float(lexical[r]),
+                {**{name: pos[int(pid)] for name, pos in position.items() if int(pid) in pos}, "fused": r + 1})
+            for r, (i, pid, passage) in enumerate(zip(order, top, self.store.passages(top)))
         ]
 
 
 @dataclass(frozen=True)
 class _Search:
-    """One search: the retriever and the rows it may return (None: all)."""
+    """One search: the store, the query's BM25 weights, and the sources it may return (None: all)."""
 
-    retriever: Retriever
-    allowed: np.ndarray | None
+    store: Store
+    weights: Weights
+    sources: list[str] | None
 
     # -- modes: each returns (candidate ids, their scores) and records the ranked lists it used -----
 
-    def _dense(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams, lists: dict, name: str = "dense"):
-        scores, ids = self.retriever.dense.search(vector[None, :], params.candidates, self.allowed)
-        keep = ids[0] >= 0
-        lists.setdefault(name, ids[0][keep])
-        return ids[0][keep], scores[0][keep]
+    def _dense(self, vector: np.ndarray, params: RetrievalParams, lists: dict, name: str = "dense"):
+        ids, scores = self.store.dense(vector, params.candidates, self.sources)
+        lists.setdefault(name, ids)
+        return ids, scores
 
-    def _bm25(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams, lists: dict):
-        ids = _top(lexical, params.candidates)
-        lists.setdefault("bm25", ids[np.argsort(-lexical[ids], kind="stable")])
-        return ids, lexical[ids]
+    def _bm25(self, vector: np.ndarray, params: RetrievalParams, lists: dict):
+        ids, scores = self.store.lexical(self.weights, params.candidates, self.sources)
+        lists.setdefault("bm25", ids)
+        return ids, scores
 
-    def _candidates(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams, lists: dict,
-                    name: str = "dense"):
-        dense_ids, _ = self._dense(vector, lexical, params, lists, name)
-        lexical_ids, _ = self._bm25(vector, lexical, params, lists)
-        ids = np.union1d(dense_ids, lexical_ids)
-        return ids, self.retriever.dense.vectors[ids] @ vector
+    def _candidates(self, vector: np.ndarray, params: RetrievalParams, lists: dict, name: str = "dense"):
+        """The union of both lists, with each candidate's dense and BM25 score."""
+        dense_ids, _ = self._dense(vector, params, lists, name)
+        lexical_ids, _ = self._bm25(vector, params, lists)
+        ids = np.union1d(dense_ids, lexical_ids).astype(np.int64)
+        vectors = self.store.passage_vectors(ids)
+        return ids, vectors @ vector, self.store.lexical_of(self.weights, ids), vectors
 
-    def _rrf(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams, lists: dict):
-        ids, dense = self._candidates(vector, lexical, params, lists)
-        return ids, fusion.rrf([dense, lexical[ids]], params.rrf_k)
+    def _rrf(self, vector: np.ndarray, params: RetrievalParams, lists: dict):
+        ids, dense, lexical, _ = self._candidates(vector, params, lists)
+        return ids, fusion.rrf([dense, lexical], params.rrf_k)
 
-    def _hybrid(self, vector: np.ndarray, lexical: np.ndarray, params: RetrievalParams, lists: dict):
-        ids, dense = self._candidates(vector, lexical, params, lists)
-        fused = fusion.convex(dense, lexical[ids], params.alpha)
+    def _hybrid(self, vector: np.ndarray, params: RetrievalParams, lists: dict):
+        ids, dense, lexical, vectors = self._candidates(vector, params, lists)
+        fused = fusion.convex(dense, lexical, params.alpha)
         if params.feedback_docs <= 0:
             return ids, fused
         first = dense if params.feedback_from == "dense" else fused
-        top = ids[np.argsort(-first, kind="stable")[: params.feedback_docs]]
-        moved = fusion.rocchio(vector, self.retriever.dense.vectors[top], params.feedback_weight)
-        ids, dense = self._candidates(moved, lexical, params, lists, "feedback")
-        return ids, fusion.convex(dense, lexical[ids], params.alpha)
-
-
-def _top(scores: np.ndarray, n: int) -> np.ndarray:
-    """Ids of the `n` highest positive scores."""
-    positive = np.flatnonzero(scores > 0)
-    if len(positive) > n:
-        positive = positive[np.argpartition(-scores[positive], n - 1)[:n]]
-    return positive
+        top = np.argsort(-first, kind="stable")[: params.feedback_docs]
+        moved = fusion.rocchio(vector, vectors[top], params.feedback_weight)
+        ids, dense, lexical, _ = self._candidates(moved, params, lists, "feedback")
+        return ids, fusion.convex(dense, lexical, params.alpha)
 
 
 MODES = {

@@ -54,7 +54,7 @@ def test_generated_documents_build_and_answer_with_every_offset_reproducing(tmp_
         assert len(p.text) <= 2_000
     for s in corpus.quotes.spans:
         assert read_source(seeds, s.source)[s.start : s.end] == s.text and len(s.text) <= 1000
-    engine = Engine(corpus.retriever(embedder), corpus.quotes, {s.source: s for s in corpus.sources})
+    engine = Engine(corpus.retriever(embedder))
     for question in ("What did the council approve?", "Why?", "北京天气", "Москва"):
         for q in engine.ask(question).quotes:
             assert read_source(seeds, q.source)[q.start : q.end] == q.text
@@ -98,10 +98,10 @@ def test_a_folder_of_odd_files_builds_names_every_skipped_file_and_reproduces(tm
     assert skipped == {"utf16.txt", "latin1.txt", "binary.txt", "empty.txt", "huge.txt"}, r.stderr
     assert "UTF-16: convert to UTF-8" in r.stderr and "huge.txt: too large (30.0 MB" in r.stderr
     engine = Engine.open(seeds, tmp_path / "index", notify=lambda m: pytest.fail(f"unexpected rebuild: {m}"))
-    assert {p.source for p in engine.retriever.passages} == {n for n in files if n not in skipped}
-    for p in engine.retriever.passages:
+    assert {p.source for p in engine.store.all_passages} == {n for n in files if n not in skipped}
+    for p in engine.store.all_passages:
         assert read_source(seeds, p.source)[p.start : p.end] == p.text
-    for s in engine.quotes.spans:
+    for s in engine.store.quotes.spans:
         assert read_source(seeds, s.source)[s.start : s.end] == s.text and len(s.text) <= 1000
     for question in ("When did the harbour reopen?", "What runs twice a day?", "What opened for children?"):
         answer = engine.ask(question)

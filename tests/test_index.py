@@ -229,7 +229,7 @@ def test_readers_keep_the_settings_the_index_was_built_with(built, embedder):
     build_index(seeds, index, IndexSettings(passage_words=40), embedder=embedder)
     n40 = load_index(index).manifest["counts"]["passages"]
     engine = Engine.open(seeds, index, notify=lambda m: pytest.fail(f"unexpected rebuild: {m}"))
-    assert engine.build_report is None and len(engine.retriever.passages) == n40
+    assert engine.build_report is None and len(engine.store.all_passages) == n40
     messages = []
     engine = Engine.open(seeds, index, IndexSettings(), notify=messages.append)  # explicit settings win
     assert engine.build_report is not None and "passage_words" in messages[0]

@@ -29,11 +29,11 @@ def world(tmp_path_factory):
 def test_nothing_is_lost_as_clutter_and_every_passage_reproduces(world):
     seeds, engine = world
     assert all(not engine.excluded(name) for name in QUESTIONS)
-    for p in engine.retriever.passages:
+    for p in engine.store.all_passages:
         assert read_source(seeds, p.source)[p.start : p.end] == p.text
     for name in QUESTIONS:
         text = read_source(seeds, name)
-        covered = sum(p.end - p.start for p in engine.retriever.passages if p.source == name)
+        covered = sum(p.end - p.start for p in engine.store.all_passages if p.source == name)
         assert covered >= 0.8 * len("".join(text.split()))  # the body is in passages (overlap counts twice)
 
 
@@ -44,6 +44,6 @@ def test_questions_in_the_documents_language_get_verbatim_sentences(world, name)
     answer = engine.ask(item["question"], k=5)
     for q in answer.quotes:
         assert read_source(seeds, q.source)[q.start : q.end] == q.text
-    sentences = [s for s in engine.quotes.spans if s.source == name]
+    sentences = [s for s in engine.store.quotes.spans if s.source == name]
     assert len(sentences) >= 5, "the document was split into sentences"
     assert any(item["answer_contains"] in s.text for s in sentences)

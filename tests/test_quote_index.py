@@ -67,7 +67,7 @@ def whole_document_sentences(seeds: Path, source: str) -> set[tuple[int, int]]:
 def test_passages_start_mid_line_yet_every_quote_is_one_whole_sentence(wrapped):
     seeds, engine = wrapped
     text = read_source(seeds, "harbour.txt")
-    mid_line = [p for p in engine.retriever.passages if p.start > 0 and text[p.start - 1] not in "\n"]
+    mid_line = [p for p in engine.store.all_passages if p.start > 0 and text[p.start - 1] not in "\n"]
     assert mid_line, "the test needs passages that start inside a line"
     sentences = whole_document_sentences(seeds, "harbour.txt")
     questions = ["How much will the breakwater repairs cost?", "Who is the harbour master?",
@@ -84,8 +84,8 @@ def test_passages_start_mid_line_yet_every_quote_is_one_whole_sentence(wrapped):
 
 def test_each_passage_knows_its_sentences(wrapped):
     _, engine = wrapped
-    for p in engine.retriever.passages:
-        spans = engine.quotes.spans[p.sentence_start : p.sentence_stop]
+    for p in engine.store.all_passages:
+        spans = engine.store.quotes.spans[p.sentence_start : p.sentence_stop]
         assert spans and spans[0].start == p.start and spans[-1].end == p.end
         assert all(s.source == p.source for s in spans)
 

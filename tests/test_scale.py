@@ -25,22 +25,22 @@ def live(index: Path) -> Path:
 
 
 def test_passages_open_as_a_span_table_that_quotes_the_files_verbatim(engine):
-    passages = engine.retriever.passages
+    passages = engine.store.all_passages
     assert type(passages).__name__ == "SpanTable"
     assert [p.id for p in passages[:3]] == [passages[i].id for i in range(3)]
     for p in passages:
         assert read_source(SEEDS, p.source)[p.start : p.end] == p.text
         assert p.id == f"{p.source}:{p.start}-{p.end}" and p.sentence_start < p.sentence_stop
-    for i in (0, len(engine.quotes) - 1):
-        s = engine.quotes.spans[i]
+    for i in (0, len(engine.store.quotes) - 1):
+        s = engine.store.quotes.spans[i]
         assert read_source(SEEDS, s.source)[s.start : s.end] == s.text
     with pytest.raises(IndexError):
         passages[len(passages)]
 
 
 def test_the_vectors_are_memory_mapped_not_read(engine):
-    assert isinstance(engine.retriever.dense.vectors, np.memmap)
-    assert isinstance(engine.quotes.vectors, np.memmap)
+    assert isinstance(engine.store.dense_index.vectors, np.memmap)
+    assert isinstance(engine.store.quotes.vectors, np.memmap)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_a_source_filter_searches_inside_the_sources_not_after_them(engine):
     hits = engine.search(question, mode="dense", k=5, sources=[one, two])
     assert hits and {h.passage.source for h in hits} <= {one, two}
     vector = engine.embedder.encode([question])[0]
-    everything = engine.retriever.search_vector(question, vector, mode="dense", k=len(engine.retriever.passages))
+    everything = engine.retriever.search_vector(question, vector, mode="dense", k=len(engine.store.all_passages))
     expected = [h.passage.id for h in everything if h.passage.source in (one, two)][:5]
     assert [h.passage.id for h in hits] == expected
     answer = engine.ask(question, sources=[two])

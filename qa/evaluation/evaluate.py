@@ -8,10 +8,8 @@ import numpy as np
 
 from ..answer import AnswerParams
 from ..conversation import ConversationParams
-from ..documents import SourceInfo
 from ..engine import Engine
 from ..normalize import normalize
-from ..quote_index import QuoteIndex
 from ..retrieval import Retriever
 from . import metrics
 from .gold import UNANSWERABLE, GoldQuestion, passage_qrels
@@ -78,8 +76,6 @@ def evaluate_beir(name: str, retriever: Retriever, queries: dict[str, str], qrel
 def evaluate_gold(
     gold: list[GoldQuestion],
     retriever: Retriever,
-    quote_index: QuoteIndex,
-    sources: dict[str, SourceInfo],
     modes: list[str],
     answer_params: AnswerParams = AnswerParams(),
     *,
@@ -88,10 +84,10 @@ def evaluate_gold(
 ) -> Evaluation:
     """Passage metrics per mode on the answerable single-turn questions, then the answers of the
     default engine to every question (follow-ups with their conversation)."""
-    qrels = passage_qrels(gold, retriever.passages)
+    qrels = passage_qrels(gold, retriever.store.passages(range(len(retriever.store))))
     queries = {g.id: g.question for g in gold if g.answerable and not g.history}
     ev = score_runs(name, run_modes(retriever, queries, modes, k=10), qrels, GOLD_METRICS)
-    engine = Engine(retriever, quote_index, sources, answer=answer_params, conversation=conversation)
+    engine = Engine(retriever, answer=answer_params, conversation=conversation)
     rows = []
     for g in gold:
         a = engine.ask(g.question, history=list(g.history))
