@@ -5,13 +5,14 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+MILVUS_STAMP := $(VENV)/.installed-milvus
 
 .PHONY: run test setup browser build clean
 
 run: setup
 	$(BIN)/python app.py
 
-test: setup browser
+test: setup $(MILVUS_STAMP) browser
 	$(BIN)/python -m pytest
 
 setup: $(STAMP)
@@ -23,6 +24,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev,eval]'
 	touch $(STAMP)
+
+# The tests also cover the Milvus backend, on milvus-lite: the optional extra, installed for them only.
+$(MILVUS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,eval,milvus]'
+	touch $(MILVUS_STAMP)
 
 # Debian's Chromium for the browser test; never a downloaded browser build.
 browser:

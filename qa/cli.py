@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     from .index import KEEP_BUILDS
     from .retrieval import MODES
+    from .store.base import BACKENDS
 
     paths = Paths()
     common = argparse.ArgumentParser(add_help=False)
@@ -56,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--device", default=os.environ.get("QA_DEVICE") or "auto", choices=("auto", "cpu", "cuda"),
                         help="where the model embeds (env QA_DEVICE; default: %(default)s, CUDA in fp16 when "
                              "torch sees a GPU)")
+    common.add_argument("--backend", default=os.environ.get("QA_BACKEND") or "faiss", choices=BACKENDS,
+                        help="where the index lives (env QA_BACKEND; default: %(default)s, files in --index; "
+                             "milvus needs pip install -e '.[milvus]')")
+    common.add_argument("--milvus-uri", default=os.environ.get("QA_MILVUS_URI") or "",
+                        help="with --backend milvus: a path ending in .db (milvus-lite, embedded) or "
+                             "http://host:19530 (a server or cluster) (env QA_MILVUS_URI)")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
 
     parser = argparse.ArgumentParser(prog="qa", description="Answer questions by quoting the source documents, with citations.")
@@ -117,7 +124,14 @@ def _engine(args, *, progress: bool = True):
 
     # Without --model the index is read with the settings it was built with.
     return Engine.open(args.seeds, args.index, model=args.model, progress=progress and sys.stderr.isatty(), notify=notify,
-                       build=getattr(args, "build", None))
+                       build=getattr(args, "build", None), store=store_config(args))
+
+
+def store_config(args):
+    """The backend the command's arguments (or QA_BACKEND, QA_MILVUS_URI) choose."""
+    from .store.base import StoreConfig
+
+    return StoreConfig(args.backend, args.milvus_uri if args.backend == "milvus" else "")
 
 
 def cmd_build(args) -> int:
@@ -131,15 +145,28 @@ def cmd_build(args) -> int:
     t0 = time.perf_counter()
     if args.keep_builds < 1:
         raise QAError(f"--keep-builds must be at least 1, got {args.keep_builds}")
-    report = build_index(args.seeds, args.index, settings, progress=not args.quiet, keep_builds=args.keep_builds)
+    config = store_config(args)
+    if config.backend == "milvus":
+        from .embeddings import Embedder
+        from .store import milvus
+
+        def notify(message: str) -> None:
+            print(f"qa: {message}", file=sys.stderr)
+
+        report = milvus.build(args.seeds, args.index, config, settings, Embedder(settings.model),
+                              progress=not args.quiet, notify=notify)
+        exclusions = milvus.MilvusStore.open(config).exclusions if args.show_excluded else []
+    else:
+        report = build_index(args.seeds, args.index, settings, progress=not args.quiet, keep_builds=args.keep_builds)
+        exclusions = load_index(args.index).exclusions if args.show_excluded else []
     if args.show_excluded:
-        for row in load_index(args.index).exclusions:
+        for row in exclusions:
             text = " ".join(row["text"].split())
             print(f"{row['source']}:{row['start']}-{row['end']}\t{row['reason']}\t{text[:100]}")
     for s in report.skipped:
         print(f"qa: skipped {s.source}: {s.reason}", file=sys.stderr)
     print(
-        f"built {args.index}: {report.documents} documents, {report.passages} passages, {report.sentences} sentences "
+        f"built {report.path if config.backend == 'milvus' else args.index}: {report.documents} documents, {report.passages} passages, {report.sentences} sentences "
         f"({report.embedded} texts embedded, {report.reused} reused), {report.excluded} excluded spans, "
         f"{len(report.skipped)} skipped files, {time.perf_counter() - t0:.1f} s"
     )

@@ -18,6 +18,7 @@ from ..lexical import BM25Index
 from ..normalize import normalize
 from ..passages import Passage
 from ..retrieval import RetrievalParams, Retriever
+from ..store.local import LocalStore
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,20 @@ def retriever_for(dataset: Dataset, embedder: Embedder, cache_dir: str | Path, p
     """Index a dataset's corpus in memory (embeddings cached by model and text)."""
     texts = [normalize(d.text) for d in dataset.docs]
     vectors = encode_cached(embedder, texts, cache_dir, progress=progress)
-    return Retriever(dataset.docs, DenseIndex.build(vectors), BM25Index.build(texts), embedder, params)
+    return Retriever(LocalStore(dataset.docs, DenseIndex.build(vectors), BM25Index.build(texts)), embedder, params)
 
 
 def _jsonl(path: Path) -> list[str]:
     # Split on "\n" only: str.splitlines() would also split inside JSON strings at U+2028 and friends.
     return path.read_text(encoding="utf-8").split("\n")
+
+
+def corpus_digest(folder: str | Path) -> str:
+    """SHA-256 of a BEIR folder's corpus file (what an index of it was made from)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with (Path(folder) / "corpus.jsonl").open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

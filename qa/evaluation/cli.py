@@ -77,19 +77,45 @@ def cmd_eval(args) -> int:
             print(f"wrote {path}", file=sys.stderr)
         print(json.dumps({k: v for k, v in result.items() if k != "per_query"}) if args.json else table(result))
         return 0
+    from ..cli import store_config
+    from ..index import manifest_for
+
+    config = store_config(args)
     if args.gold:
         gold = load_gold_files(args.gold, args.seeds, args.split)
         corpus = prepare(args.seeds, settings, embedder)
-        sources = {s.source: s for s in corpus.sources}
         answer = AnswerParams(**{f.name: getattr(args, f.name) for f in fields(AnswerParams) if hasattr(args, f.name)})
-        ev = evaluate.evaluate_gold(gold, corpus.retriever(embedder, params), corpus.quotes, sources, modes, answer,
-                                    name=f"seeds-gold ({args.split})")
+        retriever = corpus.retriever(embedder, params)
+        if config.backend == "milvus":
+            retriever = _in_milvus(config, "gold", retriever, manifest_for(corpus, settings, embedder.model_id), progress)
+        ev = evaluate.evaluate_gold(gold, retriever, modes, answer, name=f"seeds-gold ({args.split})")
     else:
         data = beir.load_beir(args.beir)
         retriever = beir.retriever_for(data, embedder, args.cache, params, progress=progress)
+        if config.backend == "milvus":
+            manifest = {"model": embedder.model_id, "dimension": retriever.store.dense_index.dimension,
+                        "settings": {"beir": data.name}, "sources": {"corpus.jsonl": beir.corpus_digest(args.beir)}}
+            retriever = _in_milvus(config, data.name, retriever, manifest, progress)
         ev = evaluate.evaluate_beir(data.name, retriever, data.queries, data.qrels, modes)
     if args.out:
         for path in report.write(ev, args.out):
             print(f"wrote {path}", file=sys.stderr)
     print(json.dumps(ev.to_dict(), indent=1) if args.json else report.table(ev))
     return 0
+
+
+def _in_milvus(config, name: str, retriever, manifest: dict, progress: bool):
+    """The same corpus written into Milvus (under its own alias, beside the product's index), searched
+    through the Milvus store: the evaluation then scores the backend, with everything above it unchanged."""
+    import re
+    from dataclasses import replace
+
+    from ..retrieval import Retriever
+    from ..store import milvus
+
+    alias = f"{config.collection}_eval_{re.sub(r'[^0-9A-Za-z]+', '_', name).strip('_').lower()}"
+    client = milvus.client_for(config.milvus_uri)
+    milvus.write(client, alias, retriever.store, manifest, progress=progress,
+                 notify=lambda m: print(f"qa: {m}", file=sys.stderr))
+    store = milvus.MilvusStore.open(replace(config, collection=alias), client=client)
+    return Retriever(store, retriever.embedder, retriever.params)
