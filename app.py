@@ -211,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.errors import QAError
     from qa.live import LiveEngine
     from qa.settings import Paths
+    from qa.store.base import StoreConfig
 
     paths = Paths()
     ap = argparse.ArgumentParser(description="Chat with the sources: verbatim quotes with citations.")
@@ -224,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="embedding model (env QA_MODEL; default: the one the index was built with)")
     ap.add_argument("--device", default=os.environ.get("QA_DEVICE") or "auto", choices=("auto", "cpu", "cuda"),
                     help="where the model embeds (env QA_DEVICE; default: auto, CUDA in fp16 when torch sees a GPU)")
+    ap.add_argument("--backend", default=os.environ.get("QA_BACKEND") or "faiss", choices=("faiss", "milvus"),
+                    help="where the index lives (env QA_BACKEND; default: faiss, files in --index)")
+    ap.add_argument("--milvus-uri", default=os.environ.get("QA_MILVUS_URI") or "",
+                    help="with --backend milvus: a .db path (milvus-lite) or http://host:19530 (env QA_MILVUS_URI)")
     ap.add_argument("--share", action="store_true", help="also publish a temporary public gradio.live link")
     args = ap.parse_args(argv)
     port = _port(str(args.port))
@@ -235,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["QA_DEVICE"] = args.device
     try:
-        engine = Engine.open(args.seeds, args.index, model=args.model, progress=True, notify=notify)
+        store = StoreConfig(args.backend, args.milvus_uri if args.backend == "milvus" else "")
+        engine = Engine.open(args.seeds, args.index, model=args.model, progress=True, notify=notify, store=store)
     except QAError as exc:
         return _fail(str(exc))
     except OSError as exc:
@@ -248,7 +254,11 @@ def main(argv: list[str] | None = None) -> int:
         notify(f"built the index: {r.documents} documents, {r.passages} passages in {r.seconds:.1f} s")
     # The page is served while the model loads; a question asked before it is ready waits for it.
     threading.Thread(target=_warm_up, args=(engine, notify), daemon=True, name="model-load").start()
-    live = LiveEngine(engine, args.index, watch=args.watch, notify=notify)
+    # A local index is watched for new builds; a Milvus build is the one live when the app started
+    # (its alias may move on; the build stays readable until the next one replaces it).
+    live = LiveEngine(engine, args.index, watch=args.watch, notify=notify) if store.backend == "faiss" else engine
+    if args.watch and store.backend != "faiss":
+        notify("--watch follows a local index; with Milvus, rebuild with `qa build --backend milvus` and restart")
     notify(f"serving on http://{args.host}:{port}/")
     try:
         launch(build_app(live), host=args.host, port=port, share=args.share)

@@ -172,3 +172,18 @@ def test_the_cli_builds_into_milvus_and_answers_with_verbatim_quotes(tmp_path):
         assert read_source(SEEDS, q["source"])[q["start"] : q["end"]] == q["text"]
     missing = run("ask", "--backend", "milvus", QUESTIONS[0])
     assert missing.returncode == 1 and "--milvus-uri" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_large_build_gets_an_hnsw_graph_as_the_local_index_does(tmp_path, engine):
+    settings = dict(engine.store.manifest["settings"])
+    settings["ann"] = {**settings["ann"], "threshold": 10}  # "large" from 10 passages, for the test
+    config = StoreConfig("milvus", str(tmp_path / "hnsw.db"), collection="hnsw")
+    client = milvus.client_for(config.milvus_uri)
+    milvus.write(client, "hnsw", engine.store, {**engine.store.manifest, "settings": settings})
+    store = milvus.MilvusStore.open(config, client=client)
+    assert store.manifest["dense_index"] == "milvus-hnsw"
+    for question in QUESTIONS:
+        vector = engine.embedder.encode_one(question)
+        exact, _ = engine.store.dense(vector, 10)
+        found, _ = store.dense(vector, 10)
+        assert len(set(found.tolist()) & set(exact.tolist())) >= 9

@@ -4,7 +4,8 @@ Needs the optional extra: `pip install -e '.[milvus]'` (pymilvus; milvus-lite fo
 
 A build is three collections named after its content (`<alias>_b<digest>`):
     <name>              passages: id (row number), passage_id, source, start, end, text, sentence_start/stop,
-                        vector (FLOAT_VECTOR, FLAT index, inner product) and terms (SPARSE_FLOAT_VECTOR,
+                        vector (inner product; a FLAT index, or HNSW from as many passages as the local
+                        index, `AnnSettings.threshold`) and terms (SPARSE_FLOAT_VECTOR,
                         inverted index, inner product): each term's BM25 weight in the passage
     <name>_sentences    sentences: id, source, start, end, text, vector, quotable, terms (their
                         distinct BM25 vocabulary ids)
@@ -96,6 +97,7 @@ class MilvusStore:
         counts = manifest.get("counts") or {}
         self._passages = int(counts.get("passages", 0))
         self._sentences = int(counts.get("sentences", 0))
+        self._ef = int(((manifest.get("settings") or {}).get("ann") or {}).get("ef_search", 512))
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -140,9 +142,10 @@ class MilvusStore:
     def dense(self, vector: np.ndarray, k: int, sources: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         if sources is not None and not sources:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        params = {"ef": max(self._ef, k)} if self.manifest.get("dense_index") == "milvus-hnsw" else {}
         found = self.client.search(self.name, data=[np.asarray(vector, dtype=np.float32).tolist()], anns_field="vector",
                                    limit=min(k, MAX_IDS), filter=_source_filter(sources),
-                                   search_params={"metric_type": "IP"}, output_fields=["id"])[0]
+                                   search_params={"metric_type": "IP", "params": params}, output_fields=["id"])[0]
         return _ids_scores(found)
 
     def lexical(self, weights: Weights, k: int, sources: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -243,7 +246,10 @@ def write(client, alias: str, store, manifest: dict, *, keys: np.ndarray | None 
     if live_collection(client, alias) == name and _count(client, name) == n:
         notify(f"Milvus alias {alias!r} already names this build ({name})")
         return MilvusBuild(name, n, manifest["counts"]["sentences"], n, round(time.perf_counter() - t0, 2))
-    _create(client, name, dim, sentences=False)
+    ann = (manifest.get("settings") or {}).get("ann") or {}
+    graph = {"M": ann["hnsw_m"], "efConstruction": ann["ef_construction"]} if n >= ann.get("threshold", n + 1) else None
+    manifest["dense_index"] = "milvus-hnsw" if graph else "milvus-flat"
+    _create(client, name, dim, sentences=False, graph=graph)
     _create(client, f"{name}_sentences", dim, sentences=True)
     _create_meta(client, f"{name}_meta")
     ptr, term_ids, weights = store.bm25.passage_terms()
@@ -306,7 +312,10 @@ def live_collection(client, alias: str) -> str | None:
         return None
 
 
-def _create(client, name: str, dim: int, *, sentences: bool) -> None:
+def _create(client, name: str, dim: int, *, sentences: bool, graph: dict | None = None) -> None:
+    """A build's collection; the passages' vectors get an HNSW graph (`graph`: its M and efConstruction)
+    from the same size as the local index does, else a FLAT (exact) index. Sentences are only
+    fetched by id, never searched."""
     from pymilvus import DataType
 
     if client.has_collection(name):
@@ -320,7 +329,10 @@ def _create(client, name: str, dim: int, *, sentences: bool) -> None:
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
     schema.add_field("key", DataType.VARCHAR, max_length=64)  # the text's key, for reuse by the next build
     index = client.prepare_index_params()
-    index.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
+    if graph:  # nested "params": milvus-lite ignores index parameters passed flat (a server takes both)
+        index.add_index(field_name="vector", index_type="HNSW", metric_type="IP", params={"params": graph})
+    else:
+        index.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
     if sentences:
         schema.add_field("quotable", DataType.BOOL)
         schema.add_field("terms", DataType.VARCHAR, max_length=TEXT_BYTES)
@@ -460,7 +472,6 @@ def build(seeds, index_dir, config: StoreConfig, settings, embedder, *, progress
         known.add_checkpoint(checkpoint)
         corpus = prepare(seeds, settings, embedder, known=known, progress=progress, checkpoint=checkpoint)
         manifest = manifest_for(corpus, settings, embedder.model_id)
-        manifest["dense_index"] = "milvus-flat"
         done = write(client, config.collection, corpus.store(), manifest, keys=corpus.text_keys, progress=progress,
                      notify=notify)
         shutil.rmtree(checkpoint, ignore_errors=True)
