@@ -91,9 +91,9 @@ def test_a_build_is_swapped_in_whole_and_resumes_after_a_kill(tmp_path, embedder
 
     (seeds_copy / "extra.txt").write_text("A new report\n\nThe harbour reopened on Monday after the storm passed. "
                                           "Ferries to the islands will run twice a day from Tuesday.\n", encoding="utf-8")
-    monkeypatch.setattr(milvus, "BATCH", 50)
+    monkeypatch.setattr(milvus, "BATCH", 20)
     calls = {"n": 0}
-    real = milvus._upsert_all
+    real = milvus._insert_all
 
     def killed_after_two_batches(client, name, total, rows, progress, desc):
         def some(first, last):
@@ -103,21 +103,28 @@ def test_a_build_is_swapped_in_whole_and_resumes_after_a_kill(tmp_path, embedder
             return rows(first, last)
         return real(client, name, total, some, progress, desc)
 
-    monkeypatch.setattr(milvus, "_upsert_all", killed_after_two_batches)
+    monkeypatch.setattr(milvus, "_insert_all", killed_after_two_batches)
     with pytest.raises(KeyboardInterrupt):
         milvus.build(seeds_copy, tmp_path / "index", config, settings, embedder, notify=lambda m: None)
+    # The kill may cut a batch short: rows past the last whole batch are dropped and written again.
+    unfinished = [c for c in reader.client.list_collections() if c.startswith("swap_b") and not c.endswith(("_sentences", "_meta"))
+                  and c != first.path.split("#")[1]]
+    assert len(unfinished) == 1 and milvus._count(reader.client, unfinished[0]) == 40
+    stray = reader.client.query(unfinished[0], filter="id < 3", output_fields=["*"])
+    reader.client.insert(unfinished[0], [{**row, "id": 40 + row["id"], "text": "half-written"} for row in stray])
     # Readers still see the first build, whole.
     assert milvus.live_collection(reader.client, "swap") == first.path.split("#")[1]
     assert reader.passages([0])[0] == before
     assert len(milvus.MilvusStore.open(config)) == first.passages
 
-    monkeypatch.setattr(milvus, "_upsert_all", real)
+    monkeypatch.setattr(milvus, "_insert_all", real)
     second = milvus.build(seeds_copy, tmp_path / "index", config, settings, embedder, notify=lambda m: None)
     name = second.path.split("#")[1]
     assert name != first.path.split("#")[1]
     again = milvus.MilvusStore.open(config)
     assert again.name == name and len(again) == second.passages and "extra.txt" in again.sources
     assert second.embedded == 0, "the killed build's embedded batches were reused"
+    assert all(p.text != "half-written" for p in again.passages(range(len(again))))
     # The first build stays for readers that opened it, until the next build replaces it.
     assert reader.passages([0])[0] == before
 

@@ -15,9 +15,9 @@ A build is three collections named after its content (`<alias>_b<digest>`):
 Readers look up one alias (`StoreConfig.collection`, default `qa_cite`), which names the passages
 collection of the live build; a new build is loaded completely, then the alias is switched to it,
 so readers see the old build or the new one, never a mix (the build before stays until the next one,
-for readers that opened it). Inserts are upserts by row number in
-batches: a killed build that is run again finds its collection (same content, same name) and goes
-on from the last complete batch.
+for readers that opened it). Rows are inserted in batches, in row order: a killed build that is run
+again finds its collections (same content, same name), drops a batch cut short and goes on from
+the last complete one.
 
 BM25 is the project's own (bm25s's term weights, the same tokeniser and vocabulary) stored as
 sparse vectors: a query's BM25 score is the inner product of its term counts with them, so both
@@ -51,7 +51,7 @@ from .base import SentenceRows, StoreConfig, top_positive
 
 log = logging.getLogger(__name__)
 
-BATCH = 2000  # rows per upsert: well under the 64 MB gRPC message limit at 384 float32 dimensions
+BATCH = 2000  # rows per insert: well under the 64 MB gRPC message limit at 384 float32 dimensions
 CHUNK = 60_000  # characters of JSON per metadata row (VARCHAR holds at most 65,535 bytes)
 TEXT_BYTES = 65_535
 MAX_IDS = 16_384  # Milvus's largest top-k and query window
@@ -279,9 +279,9 @@ def write(client, alias: str, store, manifest: dict, *, keys: np.ndarray | None 
                          "terms": _fit(" ".join(str(int(t)) for t in quotes.terms(i)))})
         return rows
 
-    resumed = _upsert_all(client, name, n, passage_rows, progress, "passages to Milvus")
+    resumed = _insert_all(client, name, n, passage_rows, progress, "passages to Milvus")
     if quotes is not None:
-        _upsert_all(client, f"{name}_sentences", len(quotes), sentence_rows, progress, "sentences to Milvus")
+        _insert_all(client, f"{name}_sentences", len(quotes), sentence_rows, progress, "sentences to Milvus")
     lexicon = store.lexicon
     vocab = [""] * len(lexicon.vocab)
     for term, i in lexicon.vocab.items():
@@ -385,17 +385,20 @@ def read_meta(client, name: str) -> dict:
     return {key: json.loads("".join(v for _, v in sorted(chunks))) for key, chunks in parts.items()}
 
 
-def _upsert_all(client, name: str, total: int, rows: Callable[[int, int], list[dict]], progress: bool,
+def _insert_all(client, name: str, total: int, rows: Callable[[int, int], list[dict]], progress: bool,
                 desc: str) -> int:
-    """Upsert rows 0..total in batches, starting after the batches a killed build already wrote."""
-    done = (_count(client, name) // BATCH) * BATCH  # a partly written batch is written again (upserts)
+    """Insert rows 0..total in batches, starting after the batches a killed build already wrote."""
+    done = (_count(client, name) // BATCH) * BATCH
+    if _count(client, name) > done:  # a batch cut short by the kill: its rows go, and it is written again
+        client.delete(name, filter=f"id >= {done}")
+        client.flush(name)
     batches = range(done, total, BATCH)
     if progress and len(batches) > 1:
         from tqdm import tqdm
 
         batches = tqdm(batches, desc=desc, unit="batch")
     for first in batches:
-        client.upsert(name, rows(first, min(first + BATCH, total)))
+        client.insert(name, rows(first, min(first + BATCH, total)))
     client.flush(name)
     return done
 
