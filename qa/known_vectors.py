@@ -34,9 +34,9 @@ class KnownVectors:
         self._vectors.append(vectors)
         self._index = None
 
-    def prefetch(self, keys: np.ndarray) -> None:
-        """Called with every key a build looks up ((n, KEY_BYTES) uint8) before it looks any up: a store
-        kept elsewhere (Milvus) fetches the vectors it holds for them here. These are all in memory already."""
+    def prefetch(self, keys: list[bytes]) -> None:
+        """Called with every key a build looks up before it looks any up: a store kept elsewhere
+        (Milvus) fetches the vectors it holds for them here. These are all in memory already."""
 
     def add_checkpoint(self, folder: Path) -> None:
         for path in sorted(folder.glob("batch-*.npz")):
@@ -45,6 +45,9 @@ class KnownVectors:
                     self.add(data["keys"], data["vectors"])
             except Exception:  # a batch cut short by the kill: embedded again
                 path.unlink(missing_ok=True)
+
+    def __contains__(self, key: bytes) -> bool:
+        return bool(self.find(np.array([key], dtype=f"S{KEY_BYTES}"))[0][0] >= 0)
 
     def __len__(self) -> int:
         return len(np.unique(self._sorted()[0]))
@@ -82,8 +85,8 @@ def embed_reusing(texts: list[str], keys: np.ndarray, embedder: Embedder, known:
     """
     if not texts:
         return np.zeros((0, embedder.dimension), np.float32), 0, 0
-    known.prefetch(keys)
     unique, first, inverse = np.unique(_strings(keys), return_index=True, return_inverse=True)
+    known.prefetch([bytes(k) for k in keys[first]])
     array, row = known.find(unique)
     todo = np.flatnonzero(array < 0)
     todo = todo[np.argsort(first[todo], kind="stable")]  # in the order the texts come
