@@ -181,8 +181,9 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=200, help="held-out query vectors for search timing and recall")
     ap.add_argument("--questions", type=int, default=30, help="BEIR questions for ask timing")
     ap.add_argument("--sweep-ef", default="", help="comma-separated HNSW efSearch values to compare")
-    ap.add_argument("--add-one", action="store_true",
-                    help="then add one document to the folder and time the rebuild (vectors of the rest are reused)")
+    ap.add_argument("--add-one", type=int, nargs="?", const=1, default=0, metavar="RUNS",
+                    help="then add one document to the folder and time the rebuild, RUNS times (each run's "
+                         "document replaces the last one's); add_one_s is the median")
     ap.add_argument("--skip-build", action="store_true", help="open the index an earlier run left in --work")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -243,14 +244,20 @@ def main() -> None:
     if args.add_one:
         extra = docs / "added" / "one-more.txt"
         extra.parent.mkdir(exist_ok=True)
-        rng = random.Random(len(idx.passages))
-        extra.write_text("One more document\n\n" + " ".join(rng.choice(real_sentences()) for _ in range(30)) + "\n",
-                         encoding="utf-8")
-        t = time.perf_counter()
-        again = build_index(docs, index, embedder=embedder, keep_builds=1)
-        row["add_one_s"] = time.perf_counter() - t
-        row["add_one_embedded"] = again.embedded
+        pool, runs = real_sentences(), []
+        for run in range(args.add_one):
+            rng = random.Random(len(idx.passages) + run)
+            extra.write_text("One more document\n\n" + " ".join(rng.choice(pool) for _ in range(30)) + "\n",
+                             encoding="utf-8")
+            t = time.perf_counter()
+            again = build_index(docs, index, embedder=embedder, keep_builds=1)
+            runs.append(time.perf_counter() - t)
+            print(f"add one, run {run + 1}: {runs[-1]:.2f} s, {again.processed} documents processed, "
+                  f"{again.embedded} texts embedded", file=sys.stderr, flush=True)
         extra.unlink()
+        row["add_one_s"] = statistics.median(runs)
+        row["add_one_runs_s"] = [round(r, 2) for r in runs]
+        row["add_one_embedded"] = again.embedded
     row = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}
     keys = ["passages", "dense_index", "build_passages_per_s", "disk_mb", "open_s", "rss_mb", "search_p50_ms",
             "flat_search_p50_ms", "recall_at_10", "ask_p50_ms"] + (["add_one_s"] if args.add_one else [])

@@ -163,11 +163,16 @@ def find_boilerplate_corpus(texts: dict[str, str], *, min_documents: int = TEMPL
     `min_documents` or more of its documents (a site's menus, footers and boxes)."""
     seen: dict[str, int] = {}
     for text in texts.values():
-        for key in {block_key(text, b) for b in split_blocks(text)}:
-            if key:
-                seen[key] = seen.get(key, 0) + 1
+        for key in block_keys(text):
+            seen[key] = seen.get(key, 0) + 1
     template = frozenset(k for k, n in seen.items() if n >= min_documents)
     return {name: find_boilerplate(text, template=template) for name, text in texts.items()}
+
+
+def block_keys(text: str) -> set[str]:
+    """The keys of a document's blocks that are short enough to be template, each once: all that
+    its clutter takes from the rest of the folder is which of these recur (`find_boilerplate_corpus`)."""
+    return {k for k in (block_key(text, b) for b in split_blocks(text)) if k}
 
 
 def block_key(text: str, block: Block) -> str:

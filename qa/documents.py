@@ -157,27 +157,31 @@ def read_sources(folder: str | Path, *, max_bytes: int | None = None) -> tuple[l
     files: list[RawFile] = []
     skipped: list[Skipped] = []
     for path in source_files(root):
-        rel = path.relative_to(root).as_posix()
-        size = path.stat().st_size
-        if size > limit:
-            reason = (f"too large ({size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB: "
-                      "set QA_MAX_FILE_MB to raise it)")
-            log.warning("skipping %s: %s", rel, reason)
-            skipped.append(Skipped(rel, reason, _too_large(size)))
-            continue
-        data = path.read_bytes()
-        reason = _unreadable(data)
-        if reason is None:
-            try:
-                text = data.decode("utf-8")  # same as open(encoding="utf-8", newline="").read()
-            except UnicodeDecodeError as exc:
-                reason = f"not UTF-8 (byte {exc.start}: {data[exc.start:exc.start + 1]!r})"
-        if reason is not None:
-            log.warning("skipping %s: %s", rel, reason)
-            skipped.append(Skipped(rel, reason, hashlib.sha256(data).hexdigest()))
-            continue
-        files.append(RawFile(rel, text, hashlib.sha256(data).hexdigest()))
+        item = read_source(root, path.relative_to(root).as_posix(), limit)
+        (files if isinstance(item, RawFile) else skipped).append(item)
     return files, skipped
+
+
+def read_source(root: Path, name: str, limit: int) -> RawFile | Skipped:
+    """Read one source file (`name` relative to `root`), or say why it is skipped."""
+    path = root / name
+    size = path.stat().st_size
+    if size > limit:
+        reason = (f"too large ({size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB: "
+                  "set QA_MAX_FILE_MB to raise it)")
+        log.warning("skipping %s: %s", name, reason)
+        return Skipped(name, reason, _too_large(size))
+    data = path.read_bytes()
+    reason = _unreadable(data)
+    if reason is None:
+        try:
+            text = data.decode("utf-8")  # same as open(encoding="utf-8", newline="").read()
+        except UnicodeDecodeError as exc:
+            reason = f"not UTF-8 (byte {exc.start}: {data[exc.start:exc.start + 1]!r})"
+    if reason is not None:
+        log.warning("skipping %s: %s", name, reason)
+        return Skipped(name, reason, hashlib.sha256(data).hexdigest())
+    return RawFile(name, text, hashlib.sha256(data).hexdigest())
 
 
 def _unreadable(data: bytes) -> str | None:

@@ -5,7 +5,10 @@ Layout of an index folder:
     build-*/             one complete build: manifest.json, documents.json,
                          passages/ (a span table), excluded.jsonl, dense/ (vectors,
                          and an HNSW graph for a large corpus), bm25/, quotes/ (every
-                         sentence with its vector and terms), text_keys.npy
+                         sentence with its vector and terms), text_keys.npy, tokens/
+                         (every passage's and sentence's BM25 tokens) and per_document/
+                         (each document's rows and short-block keys): with these the
+                         next build carries unchanged documents over (`corpus`)
     .embedded/           vectors of a build that did not finish, by text hash, so
                          the next build resumes where it stopped
 
@@ -37,37 +40,37 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import __version__
-from .boilerplate import find_boilerplate_corpus
+from .corpus import PASSAGE_COLUMNS, Corpus, Parts, Previous, prepare
 from .dense import AnnSettings, DenseIndex
-from .documents import Skipped, SourceInfo, fingerprint, read_sources, stat_sources
+from .documents import Skipped, SourceInfo, fingerprint
 from .embeddings import Embedder, resolve_model
 from .errors import (
     IndexCorruptError,
     IndexMissingError,
     IndexStaleError,
     ModelMismatchError,
-    SourceError,
 )
-from .lexical import BM25Index, tokenize
-from .normalize import normalize
-from .metadata import describe, load_catalog
-from .passages import Passage, split_document
-from .quote_index import QuoteIndex, SentenceSpan, is_quotable
+from .known_vectors import KnownVectors
+from .lexical import BM25Index
+from .metadata import load_catalog
+from .passages import Passage
+from .quote_index import QuoteIndex
 from .retrieval import RetrievalParams, Retriever
 from .settings import IndexSettings
 from .spans import SpanTable
 from .store.local import LocalStore
+from .tokens import Tokens
 
 log = logging.getLogger(__name__)
 
 # 2: sentences, their vectors and terms are stored at build time (quotes/), passages know their sentences.
 # 3: passages and sentences are span tables; vectors are memory-mapped; HNSW above a size; quick checks.
-FORMAT_VERSION = 3
+# 4: tokens and per-document rows are stored, so a build carries unchanged documents over; sorted BM25 vocabulary.
+FORMAT_VERSION = 4
 POINTER = "CURRENT"
-ARTIFACTS = ("documents.json", "passages", "excluded.jsonl", "dense", "bm25", "quotes", "text_keys.npy")
-PASSAGE_COLUMNS = ("sentence_start", "sentence_stop")
+ARTIFACTS = ("documents.json", "passages", "excluded.jsonl", "dense", "bm25", "quotes", "text_keys.npy", "tokens",
+             "per_document")
 CHECKPOINT = ".embedded"
-EMBED_BATCH = 4096  # texts embedded between two checkpoints
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class BuildReport:
     reused: int
     seconds: float
     sentences: int = 0
+    processed: int = 0  # documents read and split; the others were carried over from the previous build
 
 
 @dataclass
@@ -131,87 +135,6 @@ def source_state(seeds: str | Path, manifest: dict | None = None) -> dict:
     return {"sources": fingerprint(seeds, known), "catalog": catalog}
 
 
-@dataclass
-class Corpus:
-    """An index in memory: what a build writes, or what evaluation searches without writing."""
-
-    sources: list[SourceInfo]
-    passages: list[Passage]
-    excluded: list[dict]
-    skipped: list[Skipped]
-    dense: DenseIndex
-    bm25: BM25Index
-    quotes: QuoteIndex
-    state: dict
-    reused: int = 0
-    embedded: int = 0
-    text_keys: np.ndarray | None = None
-
-    def retriever(self, embedder: Embedder, params: RetrievalParams = RetrievalParams()) -> Retriever:
-        return Retriever(self.store(), embedder, params)
-
-    def store(self) -> LocalStore:
-        """The corpus behind the `Store` interface (nothing written)."""
-        return LocalStore(self.passages, self.dense, self.bm25, self.quotes, sources={s.source: s for s in self.sources},
-                          exclusions=self.excluded)
-
-
-def prepare(
-    seeds: str | Path,
-    settings: IndexSettings,
-    embedder: Embedder,
-    *,
-    known: "KnownVectors | None" = None,
-    progress: bool = False,
-    checkpoint: Path | None = None,
-) -> Corpus:
-    """Read, clean, split, embed and index the sources in memory.
-
-    Args:
-        known: vectors by text hash that may be reused (same model only).
-        checkpoint: a folder where embedded batches are saved as they finish, so a killed
-            build resumes from the last one (`known` should include what it holds).
-    """
-    stats = stat_sources(seeds)  # before reading: a file changed while it is read has a newer time
-    files, skipped = read_sources(seeds)
-    if not files:
-        raise SourceError(f"no readable .txt or .md file in {str(seeds)!r}; add documents and run `qa build` again")
-    catalog, catalog_digest = load_catalog(seeds)
-    # The fingerprint comes from the very bytes indexed, so it always describes this corpus.
-    state = {"sources": {f.source: f.sha256 for f in [*files, *skipped]}, "catalog": catalog_digest}
-    state["source_stats"] = {n: list(stats[n]) for n in state["sources"] if n in stats}
-    sources: list[SourceInfo] = []
-    passages: list[Passage] = []
-    spans: list[SentenceSpan] = []
-    quotable: list[bool] = []
-    excluded: list[dict] = []
-    # Clutter is found over the whole folder: a block repeated across its documents is the site's template.
-    found = find_boilerplate_corpus({raw.source: raw.text for raw in files})
-    for raw in files:
-        exclusions = found[raw.source]
-        doc = describe(raw, exclusions, catalog)
-        sources.append(doc.info())
-        sentences, doc_passages = split_document(doc, exclusions, max_words=settings.passage_words,
-                                                 overlap=settings.overlap_sentences, first_sentence=len(spans))
-        passages.extend(doc_passages)
-        spans.extend(SentenceSpan(raw.source, x.start, x.end, x.text) for x in sentences)
-        quotable.extend(is_quotable(x) for x in sentences)
-        excluded.extend({"source": raw.source, **e.to_dict(), "text": raw.text[e.start : e.end]} for e in exclusions)
-    if not passages:
-        raise SourceError(f"the documents in {str(seeds)!r} hold no text outside boilerplate; nothing to index")
-    texts = [p.embed_text for p in passages]
-    sentence_texts = [normalize(s.text) for s in spans]
-    keys = [_text_key(t) for t in texts + sentence_texts]
-    vectors, reused, embedded = _embed_reusing(texts + sentence_texts, keys, embedder, known or KnownVectors(),
-                                               progress, checkpoint)
-    bm25 = BM25Index.build(texts)
-    terms = [bm25.term_ids(t) for t in tokenize(sentence_texts)] if spans else []
-    quotes = QuoteIndex.build(spans, vectors[len(texts):], quotable, terms)
-    dense = DenseIndex.build(vectors[: len(texts)], settings.ann)
-    key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
-    return Corpus(sources, passages, excluded, skipped, dense, bm25, quotes, state, reused, embedded, key_array)
-
-
 KEEP_BUILDS = 3
 
 
@@ -250,8 +173,8 @@ def manifest_for(corpus: Corpus, settings: IndexSettings, model_id: str) -> dict
         "settings": settings.to_dict(),
         **corpus.state,
         "skipped": [{"source": s.source, "reason": s.reason} for s in corpus.skipped],
-        "counts": {"documents": len(corpus.sources), "passages": len(corpus.passages),
-                   "sentences": len(corpus.quotes), "excluded": len(corpus.excluded)},
+        "counts": {"documents": len(corpus.parts.documents), "passages": len(corpus.passages),
+                   "sentences": len(corpus.quotes), "excluded": len(corpus.parts.excluded)},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
@@ -306,23 +229,27 @@ def _build_locked(seeds, root: Path, settings: IndexSettings, embedder: Embedder
                   keep_builds: int) -> BuildReport:
     t0 = time.perf_counter()
     checkpoint = root / CHECKPOINT / model_key(embedder.model_id)
-    known = _previous_vectors(root, embedder.model_id)
+    previous, known = _previous_build(root, embedder.model_id)
     known.add_checkpoint(checkpoint)
-    corpus = prepare(seeds, settings, embedder, known=known, progress=progress, checkpoint=checkpoint)
+    corpus = prepare(seeds, settings, embedder, previous=previous, known=known, progress=progress,
+                     checkpoint=checkpoint)
+    del previous, known  # the previous build's arrays are copied where needed; its maps can go
     manifest = manifest_for(corpus, settings, embedder.model_id)
     _pause_point("embedded")
     _clean_leftovers(root)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-build-{os.getpid()}-", dir=root))
     tmp.chmod(0o755)
     try:
-        _write_json(tmp / "documents.json", [s.to_dict() for s in corpus.sources])
-        SpanTable.write(tmp / "passages", corpus.passages, PASSAGE_COLUMNS)
+        _write_json(tmp / "documents.json", corpus.parts.documents)
+        corpus.passages.save(tmp / "passages")
         _pause_point("writing")
-        _write_lines(tmp / "excluded.jsonl", corpus.excluded)
+        _write_lines(tmp / "excluded.jsonl", corpus.parts.excluded)
         corpus.dense.save(tmp / "dense")
         corpus.bm25.save(tmp / "bm25")
         corpus.quotes.save(tmp / "quotes")
         np.save(tmp / "text_keys.npy", corpus.text_keys, allow_pickle=False)
+        corpus.parts.tokens.save(tmp / "tokens")
+        corpus.parts.save_rows(tmp / "per_document")
         manifest["artifacts"] = {name: _file_records(tmp / name) for name in ARTIFACTS}
         manifest["seconds"] = round(time.perf_counter() - t0, 2)
         _write_json(tmp / "manifest.json", manifest)
@@ -341,9 +268,9 @@ def _build_locked(seeds, root: Path, settings: IndexSettings, embedder: Embedder
     _pause_point("pointed")
     shutil.rmtree(root / CHECKPOINT, ignore_errors=True)  # the new build now holds every vector
     _remove_old_builds(root, keep=final.name, count=keep_builds)
-    n = len(corpus.passages)
-    return BuildReport(str(final), len(corpus.sources), n, len(corpus.excluded), tuple(corpus.skipped),
-                       corpus.embedded, corpus.reused, round(time.perf_counter() - t0, 2), len(corpus.quotes))
+    return BuildReport(str(final), len(corpus.parts.documents), len(corpus.passages), len(corpus.parts.excluded),
+                       tuple(corpus.skipped), corpus.embedded, corpus.reused, round(time.perf_counter() - t0, 2),
+                       len(corpus.quotes), len(corpus.processed))
 
 
 def load_index(index_dir: str | Path, *, seeds: str | Path | None = None, settings: IndexSettings | None = None,
@@ -491,114 +418,55 @@ def _check_sources(manifest: dict, state: dict) -> None:
         raise IndexStaleError(f"sources changed since the index was built ({shown})")
 
 
-# -- embedding reuse ----------------------------------------------------------------------------
+# -- what a build reuses ------------------------------------------------------------------------
 
 
-KEY_BYTES = 16  # a text's key: the first 16 bytes of its UTF-8 SHA-256
-
-
-class KnownVectors:
-    """Vectors that a build may reuse instead of embedding again, found by text key: the live
-    build's (memory-mapped) and those a killed build left in its checkpoint."""
-
-    def __init__(self) -> None:
-        self._where: dict[bytes, tuple[int, int]] = {}
-        self._arrays: list[np.ndarray] = []
-
-    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
-        n = len(self._arrays)
-        self._arrays.append(vectors)
-        for i, key in enumerate(keys):
-            self._where.setdefault(bytes(key), (n, i))
-
-    def prefetch(self, keys: list[bytes]) -> None:
-        """Called with every key of a build before any is looked up: a store kept elsewhere (Milvus)
-        fetches the vectors it holds for them here. These are all in memory already."""
-
-    def add_checkpoint(self, folder: Path) -> None:
-        for path in sorted(folder.glob("batch-*.npz")):
-            try:
-                with np.load(path, allow_pickle=False) as data:
-                    self.add(data["keys"], data["vectors"])
-            except Exception:  # a batch cut short by the kill: embedded again
-                path.unlink(missing_ok=True)
-
-    def __contains__(self, key: bytes) -> bool:
-        return key in self._where
-
-    def __len__(self) -> int:
-        return len(self._where)
-
-    def get(self, key: bytes) -> np.ndarray:
-        array, row = self._where[key]
-        return self._arrays[array][row]
-
-
-def _previous_vectors(root: Path, model_id: str) -> KnownVectors:
-    """Vectors of the live build by text key, if it was built with the same model and is intact."""
+def _previous_build(root: Path, model_id: str) -> tuple[Previous | None, KnownVectors]:
+    """The live build, if it was built with the same model and is intact: as parts the next build may
+    carry over, and its vectors by text key (those also from a build of the previous format)."""
     known = KnownVectors()
     try:
         old = load_index(root)
+    except IndexStaleError:
+        _vectors_of_older_format(root, model_id, known)
+        return None, known
     except Exception:  # no usable previous build: embed everything
-        return known
+        return None, known
     if old.model_id != model_id:
-        return known
+        return None, known
     keys = np.load(old.path / "text_keys.npy", mmap_mode="r", allow_pickle=False)
     n = len(old.dense)
     known.add(keys[:n], old.dense.vectors)
     known.add(keys[n:], old.quotes.vectors)
-    return known
+    try:
+        block_keys, ptr = Parts.load_rows(old.path / "per_document")
+        documents = json.loads((old.path / "documents.json").read_text(encoding="utf-8"))
+        parts = Parts(documents, _lines(old.path / "excluded.jsonl"), old.passages, old.quotes.spans,
+                      old.quotes.quotable, old.dense.vectors, old.quotes.vectors, keys[:n], keys[n:],
+                      Tokens.load(old.path / "tokens"), block_keys, ptr)
+        parts.check()
+    except Exception as exc:  # checksummed, so a bug or a hand edit: process every document again
+        log.warning("the previous build's documents cannot be carried over (%s: %s)", type(exc).__name__, exc)
+        return None, known
+    return Previous(parts, old.manifest), known
 
 
-def _embed_reusing(texts: list[str], keys: list[bytes], embedder: Embedder, known: KnownVectors, progress: bool,
-                   checkpoint: Path | None = None) -> tuple[np.ndarray, int, int]:
-    """Vectors of `texts`: known ones by key, each distinct new text embedded once, in batches
-    saved to `checkpoint` as they finish.
-
-    Returns:
-        The vectors, how many texts reused a known vector, and how many distinct texts were embedded.
-    """
-    known.prefetch(keys)
-    todo: dict[bytes, str] = {}
-    for text, key in zip(texts, keys):
-        if key not in known and key not in todo:
-            todo[key] = text
-    new = KnownVectors()
-    pending = list(todo.items())
-    batches = range(0, len(pending), EMBED_BATCH)
-    if progress and len(batches) > 1:
-        from tqdm import tqdm
-
-        batches = tqdm(batches, desc="embedding", unit="batch")
-    for n, first in enumerate(batches):
-        part = pending[first : first + EMBED_BATCH]
-        vectors = embedder.encode([t for _, t in part], progress=progress and len(pending) <= EMBED_BATCH)
-        batch_keys = np.frombuffer(b"".join(k for k, _ in part), dtype=np.uint8).reshape(len(part), KEY_BYTES)
-        new.add(batch_keys, vectors)
-        if checkpoint is not None:
-            _save_batch(checkpoint, f"batch-{os.getpid()}-{n:06d}.npz", batch_keys, vectors)
-    dim = (new if keys[0] in new else known).get(keys[0]).shape[0] if keys else embedder.dimension
-    out = np.zeros((len(texts), dim), dtype=np.float32)
-    reused = 0
-    for i, key in enumerate(keys):
-        if key in new:
-            out[i] = new.get(key)
-        else:
-            out[i] = known.get(key)
-            reused += 1
-    return out, reused, len(todo)
-
-
-def _save_batch(folder: Path, name: str, keys: np.ndarray, vectors: np.ndarray) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{name}"
-    with tmp.open("wb") as fh:
-        np.savez(fh, keys=keys, vectors=vectors)
-    os.replace(tmp, folder / name)
-
-
-def _text_key(text: str) -> bytes:
-    return hashlib.sha256(text.encode("utf-8")).digest()[:KEY_BYTES]
+def _vectors_of_older_format(root: Path, model_id: str, known: KnownVectors) -> None:
+    """Vectors of a live build in format 3 (same layout of vectors and text keys), so that a new
+    format does not mean embedding the whole corpus again."""
+    try:
+        build = _live_build(root)
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("format") != 3 or manifest.get("model") != model_id or check_artifacts(build, manifest):
+            return
+        keys = np.load(build / "text_keys.npy", mmap_mode="r", allow_pickle=False)
+        passages = np.load(build / "dense" / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        sentences = np.load(build / "quotes" / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        if len(keys) == len(passages) + len(sentences):
+            known.add(keys[: len(passages)], passages)
+            known.add(keys[len(passages) :], sentences)
+    except Exception:  # unreadable: embed everything
+        return
 
 
 def model_key(model_id: str) -> str:
@@ -665,10 +533,10 @@ def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def _write_lines(path: Path, rows: list[dict]) -> None:
+def _write_lines(path: Path, lines: list[str]) -> None:
     with path.open("w", encoding="utf-8", newline="\n") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for line in lines:
+            fh.write(line + "\n")
 
 
 def _lines(path: Path) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -96,15 +97,50 @@ class BM25Index:
 
     @classmethod
     def build(cls, texts: list[str], *, k1: float = 1.2, b: float = 0.75) -> "BM25Index":
+        tokens = tokenize(texts)
+        vocab = sorted({t for row in tokens for t in row})
+        index = {t: i for i, t in enumerate(vocab)}
+        ids = np.array([index[t] for row in tokens for t in row], dtype=np.int32)
+        ptr = np.zeros(len(tokens) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum([len(row) for row in tokens])
+        return cls.from_ids(ids, ptr, vocab, k1=k1, b=b)
+
+    @classmethod
+    def from_ids(cls, ids: np.ndarray, ptr: np.ndarray, vocab: list[str], *, k1: float = 1.2,
+                 b: float = 0.75) -> "BM25Index":
+        """The index of passages given as token ids: passage `i` is `vocab[ids[ptr[i]:ptr[i + 1]]]`.
+
+        Scores are bm25s's (Lucene BM25) to the bit: the same operations in the same precision, for
+        all passages at once instead of a Python loop per passage (that loop took 6 s of a 100k build).
+
+        Args:
+            vocab: every token of the passages, each once; a token's id is its position.
+        """
         bm25s = _bm25s()
 
-        model = bm25s.BM25(k1=k1, b=b)
-        tokens = tokenize(texts)
-        if not any(tokens):
+        if not len(ids):
             # No passage has a single term (emoji, symbols): every BM25 score is 0, but bm25s needs a
             # vocabulary. "<none>" is a term the tokeniser can never produce from a query.
-            tokens = [["<none>"] for _ in texts]
-        model.index(tokens, show_progress=False)
+            ids, ptr, vocab = np.zeros(len(ptr) - 1, np.int32), np.arange(len(ptr), dtype=np.int64), ["<none>"]
+        n, size = len(ptr) - 1, len(vocab)
+        lengths = np.diff(np.asarray(ptr, np.int64))
+        average = lengths.mean()  # float64, as bm25s averages its list of lengths
+        pairs, tf = np.unique(np.repeat(np.arange(n, dtype=np.int64), lengths) * size + ids, return_counts=True)
+        doc, term = pairs // size, pairs % size
+        df = np.bincount(term, minlength=size)
+        idf = np.array([math.log(1 + (n - d + 0.5) / (d + 0.5)) if d else 0.0 for d in df.tolist()], dtype=np.float32)
+        tf = tf.astype(np.float32).astype(np.float64)
+        tfc = tf / (k1 * ((1 - b) + b * lengths[doc] / average) + tf)
+        scores = (idf[term].astype(np.float64) * tfc).astype(np.float32)
+        order = np.argsort(term * n + doc)
+        indptr = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        model = bm25s.BM25(k1=k1, b=b)
+        model.scores = {"data": scores[order], "indices": doc[order].astype(np.int32), "indptr": indptr, "num_docs": n}
+        model.nonoccurrence_array = None
+        model.vocab_dict = {t: i for i, t in enumerate(vocab)}
+        model.vocab_dict[""] = size  # bm25s's empty token, as `BM25.index` adds it
+        model.unique_token_ids_set = set(model.vocab_dict.values())
         return cls(model)
 
     def __len__(self) -> int:

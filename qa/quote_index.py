@@ -85,7 +85,10 @@ class QuoteIndex:
 
     def save(self, folder: Path) -> None:
         folder.mkdir()
-        SpanTable.write(folder / "spans", self.spans)
+        if isinstance(self.spans, SpanTable):
+            self.spans.save(folder / "spans")
+        else:
+            SpanTable.write(folder / "spans", self.spans)
         for name, array in (("vectors", self.vectors), ("quotable", self.quotable),
                             ("term_ptr", self.term_ptr), ("term_ids", self.term_ids)):
             np.save(folder / f"{name}.npy", array, allow_pickle=False)

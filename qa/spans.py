@@ -15,6 +15,10 @@ On disk (one folder per table):
     text.bin        the rows' texts in UTF-8, end to end
     text_ptr.npy    int64, byte offsets of each row's text in text.bin (one more than rows)
     <name>.npy      any further integer column (a passage's sentence_start and sentence_stop)
+
+A table can also live in memory (`from_rows`), and tables are cut by rows (`take`) and joined
+(`concat`) column by column, so a build can carry most of its rows over from the previous build
+without making an object per row.
 """
 
 from __future__ import annotations
@@ -90,6 +94,67 @@ class SpanTable(Sequence):
         parts = [np.arange(*ranges[n], dtype=np.int64) for n in sorted(set(names)) if n in ranges]
         return np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
 
+    # -- building -----------------------------------------------------------------------------------
+
+    @classmethod
+    def from_rows(cls, rows: Sequence, make: Callable[..., object], extra: tuple[str, ...] = ()) -> "SpanTable":
+        """An in-memory table of objects with `source`, `start`, `end`, `text` (and the `extra` integer attributes).
+
+        Rows must be grouped by source (each source's rows together), as a corpus is built.
+        """
+        names: dict[str, int] = {}
+        source = np.empty(len(rows), np.int32)
+        start = np.empty(len(rows), np.int64)
+        end = np.empty(len(rows), np.int64)
+        more = {k: np.empty(len(rows), np.int64) for k in extra}
+        ptr = np.zeros(len(rows) + 1, np.int64)
+        texts = []
+        last = None
+        for i, r in enumerate(rows):
+            if r.source != last and r.source in names:
+                raise ValueError(f"rows of {r.source!r} are not together; a span table is written in corpus order")
+            last = r.source
+            source[i] = names.setdefault(r.source, len(names))
+            start[i], end[i] = r.start, r.end
+            for k in extra:
+                more[k][i] = getattr(r, k)
+            data = r.text.encode("utf-8")
+            texts.append(data)
+            ptr[i + 1] = ptr[i] + len(data)
+        return cls(list(names), {"source": source, "start": start, "end": end, **more}, b"".join(texts), ptr, make)
+
+    def take(self, first: int, stop: int) -> "SpanTable":
+        """Rows `[first, stop)` as a table of their own (columns are views, the text is copied)."""
+        lo, hi = int(self._ptr[first]), int(self._ptr[stop])
+        columns = {k: v[first:stop] for k, v in self.columns.items()}
+        return SpanTable(self.sources, columns, bytes(self._text[lo:hi]), np.asarray(self._ptr[first : stop + 1]) - lo,
+                         self._make)
+
+    @classmethod
+    def concat(cls, tables: Sequence["SpanTable"], make: Callable[..., object]) -> "SpanTable":
+        """The tables' rows one after the other, as one table; a source may not be in two of them."""
+        names: dict[str, int] = {}
+        sources, ptrs, texts = [], [np.zeros(1, np.int64)], []
+        offset = 0
+        for t in tables:
+            ids = np.asarray(t.columns["source"])
+            firsts = ids[np.concatenate([[0], np.flatnonzero(np.diff(ids)) + 1])] if len(ids) else ids
+            renumber = np.full(len(t.sources), -1, np.int32)
+            for i in firsts.tolist():
+                name = t.sources[i]
+                if name in names or renumber[i] >= 0:
+                    raise ValueError(f"rows of {name!r} are not together; a span table is written in corpus order")
+                renumber[i] = names.setdefault(name, len(names))
+            sources.append(renumber[ids])
+            ptrs.append(np.asarray(t._ptr[1:]) + offset)
+            offset += int(t._ptr[-1])
+            texts.append(bytes(t._text))
+        keys = tables[0].columns.keys() if tables else ("source", "start", "end")
+        columns = {k: (np.concatenate(sources).astype(np.int32) if k == "source" else
+                       np.concatenate([np.asarray(t.columns[k], np.int64) for t in tables]))
+                   for k in keys} if tables else {k: np.zeros(0, np.int64) for k in keys}
+        return cls(list(names), columns, b"".join(texts), np.concatenate(ptrs), make)
+
     # -- files --------------------------------------------------------------------------------------
 
     @staticmethod
@@ -98,28 +163,18 @@ class SpanTable(Sequence):
 
         Rows must be grouped by source (each source's rows together), as a corpus is built.
         """
+        SpanTable.from_rows(rows, dict, extra).save(folder)
+
+    def save(self, folder: Path) -> None:
+        """Write the table into a new folder, in the layout `open` reads."""
         folder.mkdir()
-        names: dict[str, int] = {}
-        source = np.empty(len(rows), np.int32)
-        start = np.empty(len(rows), np.int64)
-        end = np.empty(len(rows), np.int64)
-        more = {k: np.empty(len(rows), np.int64) for k in extra}
-        ptr = np.zeros(len(rows) + 1, np.int64)
-        last = None
-        with (folder / "text.bin").open("wb") as fh:
-            for i, r in enumerate(rows):
-                if r.source != last and r.source in names:
-                    raise ValueError(f"rows of {r.source!r} are not together; a span table is written in corpus order")
-                last = r.source
-                source[i] = names.setdefault(r.source, len(names))
-                start[i], end[i] = r.start, r.end
-                for k in extra:
-                    more[k][i] = getattr(r, k)
-                data = r.text.encode("utf-8")
-                fh.write(data)
-                ptr[i + 1] = ptr[i] + len(data)
-        (folder / "sources.json").write_text(json.dumps(list(names), ensure_ascii=False), encoding="utf-8")
-        for name, array in {"source": source, "start": start, "end": end, "text_ptr": ptr, **more}.items():
+        (folder / "text.bin").write_bytes(self._text)
+        (folder / "sources.json").write_text(json.dumps(self.sources, ensure_ascii=False), encoding="utf-8")
+        c = self.columns
+        arrays = {"source": np.asarray(c["source"], np.int32), "start": np.asarray(c["start"], np.int64),
+                  "end": np.asarray(c["end"], np.int64), "text_ptr": np.asarray(self._ptr, np.int64)}
+        arrays.update({k: np.asarray(v, np.int64) for k, v in c.items() if k not in BASE})
+        for name, array in arrays.items():
             np.save(folder / f"{name}.npy", array, allow_pickle=False)
 
     @classmethod

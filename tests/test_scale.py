@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import SEEDS, read_source
 
-import qa.index
+import qa.known_vectors
 from qa.dense import AnnSettings, DenseIndex
 from qa.documents import fingerprint
 from qa.embeddings import Embedder
@@ -134,7 +134,7 @@ class CountingEmbedder(Embedder):
 
 
 def test_a_killed_build_resumes_from_its_last_embedded_batch(tmp_path, seeds_copy, monkeypatch):
-    monkeypatch.setattr(qa.index, "EMBED_BATCH", 40)
+    monkeypatch.setattr(qa.known_vectors, "EMBED_BATCH", 40)
     index = tmp_path / "index"
     with pytest.raises(RuntimeError, match="simulated kill"):
         build_index(seeds_copy, index, embedder=CountingEmbedder(crash_after=3))

@@ -1,0 +1,351 @@
+"""The corpus in memory: read, clean, split, embed and tokenise the sources, reusing the last build per document.
+
+An index is the documents' rows one document after another: in `documents.json`,
+`excluded.jsonl`, the passage and sentence tables, the vectors, the tokens. So a build
+is a concatenation of `Parts`, and the previous build is a cache of them: a document
+whose bytes are unchanged (known by size and modification time, as `index.source_state`
+trusts them, so it is not even read; otherwise by hash) keeps its rows, provided nothing
+else it depends on changed. That is the catalog, the build settings and the model
+(any change: nothing is carried over but vectors by text), and the folder's template
+clutter: a short block in `TEMPLATE_MIN_DOCUMENTS` documents is clutter in all of them,
+so each build keeps every document's short-block keys, counts them again without reading
+the unchanged documents, and processes again each document one of whose blocks became
+template or stopped being template. The rest, new and changed documents, is processed
+as a build from scratch would, and the carried rows are renumbered into place; the
+result is the build from scratch, to the byte but for vectors batched differently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .boilerplate import TEMPLATE_MIN_DOCUMENTS, block_keys, find_boilerplate
+from .dense import DenseIndex
+from .documents import RawFile, Skipped, SourceInfo, max_file_bytes, read_source, stat_sources
+from .embeddings import Embedder
+from .errors import SourceError
+from .known_vectors import KEY_BYTES, KnownVectors, embed_reusing, text_key
+from .lexical import BM25Index
+from .metadata import describe, load_catalog
+from .normalize import normalize
+from .passages import Passage, split_document
+from .quote_index import QuoteIndex, SentenceSpan, is_quotable
+from .retrieval import RetrievalParams, Retriever
+from .settings import IndexSettings
+from .spans import SpanTable
+from .store.local import LocalStore
+from .tokens import Tokens
+
+log = logging.getLogger(__name__)
+
+PASSAGE_COLUMNS = ("sentence_start", "sentence_stop")
+DOCUMENT_ROWS = ("passages", "sentences", "excluded", "blocks")  # the tables a document has rows in
+BLOCK_KEY_BYTES = 20  # a block's key (`boilerplate.block_key`) as bytes
+
+
+@dataclass
+class Parts:
+    """Documents and their rows in every table, in document order: a whole build, or the documents a
+    build processes itself. Document `d`'s rows in table `t` are `ptr[t][d]` to `ptr[t][d + 1]`."""
+
+    documents: list[dict]  # documents.json rows
+    excluded: list[str]  # excluded.jsonl lines
+    passages: SpanTable  # their sentence_start and sentence_stop number these parts' sentences
+    sentences: SpanTable
+    quotable: np.ndarray
+    passage_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    passage_keys: np.ndarray  # (passages, KEY_BYTES) uint8: which text each vector is of
+    sentence_keys: np.ndarray
+    tokens: Tokens
+    block_keys: np.ndarray  # (keys, BLOCK_KEY_BYTES) uint8: each document's short blocks, each once
+    ptr: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def check(self) -> None:
+        """Raise ValueError unless every table has the rows its pointers say."""
+        sizes = {"passages": len(self.passages), "sentences": len(self.sentences), "excluded": len(self.excluded),
+                 "blocks": len(self.block_keys)}
+        for name, n in sizes.items():
+            p = self.ptr[name]
+            if len(p) != len(self.documents) + 1 or p[0] != 0 or p[-1] != n or np.any(np.diff(p) < 0):
+                raise ValueError(f"document rows of {name} disagree with its {n} rows")
+        if not (len(self.passage_vectors) == len(self.passage_keys) == self.tokens.passages == len(self.passages)
+                and len(self.sentence_vectors) == len(self.sentence_keys) == self.tokens.sentences
+                == len(self.quotable) == len(self.sentences)):
+            raise ValueError("vectors, keys, tokens and rows disagree")
+
+    def take(self, first: int, stop: int) -> "Parts":
+        """Documents `[first, stop)` and their rows (sentence numbers from 0)."""
+        r = {name: (int(p[first]), int(p[stop])) for name, p in self.ptr.items()}
+        (p0, p1), (s0, s1), (e0, e1), (b0, b1) = (r[name] for name in DOCUMENT_ROWS)
+        return Parts(self.documents[first:stop], self.excluded[e0:e1], _shift(self.passages.take(p0, p1), -s0),
+                     self.sentences.take(s0, s1), self.quotable[s0:s1], self.passage_vectors[p0:p1],
+                     self.sentence_vectors[s0:s1], self.passage_keys[p0:p1], self.sentence_keys[s0:s1],
+                     self.tokens.take((p0, p1), (s0, s1)), self.block_keys[b0:b1],
+                     {name: np.asarray(p[first : stop + 1]) - p[first] for name, p in self.ptr.items()})
+
+    @classmethod
+    def concat(cls, parts: list["Parts"]) -> "Parts":
+        """The parts' documents one after the other, their rows renumbered."""
+        passages, offset = [], 0
+        for p in parts:
+            passages.append(_shift(p.passages, offset))
+            offset += len(p.sentences)
+        ptr = {}
+        for name in DOCUMENT_ROWS:
+            pieces, base = [np.zeros(1, np.int64)], 0
+            for p in parts:
+                pieces.append(np.asarray(p.ptr[name][1:]) + base)
+                base += int(p.ptr[name][-1])
+            ptr[name] = np.concatenate(pieces)
+        return cls([d for p in parts for d in p.documents], [e for p in parts for e in p.excluded],
+                   SpanTable.concat(passages, Passage.from_row),
+                   SpanTable.concat([p.sentences for p in parts], SentenceSpan),
+                   *(np.concatenate([getattr(p, name) for p in parts]) for name in
+                     ("quotable", "passage_vectors", "sentence_vectors", "passage_keys", "sentence_keys")),
+                   Tokens.concat([p.tokens for p in parts]),
+                   np.concatenate([p.block_keys for p in parts]), ptr)
+
+    def save_rows(self, folder: Path) -> None:
+        """Write what locates each document's rows (and its block keys) into a new folder."""
+        folder.mkdir()
+        np.save(folder / "block_keys.npy", self.block_keys, allow_pickle=False)
+        for name in DOCUMENT_ROWS:
+            np.save(folder / f"{name}_ptr.npy", np.asarray(self.ptr[name], np.int64), allow_pickle=False)
+
+    @staticmethod
+    def load_rows(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """What `save_rows` wrote: the block keys and the row pointers."""
+        keys = np.load(folder / "block_keys.npy", allow_pickle=False)
+        if keys.ndim != 2 or keys.shape[1] != BLOCK_KEY_BYTES:
+            raise ValueError(f"block keys have shape {keys.shape}")
+        return keys, {name: np.load(folder / f"{name}_ptr.npy", allow_pickle=False) for name in DOCUMENT_ROWS}
+
+
+@dataclass
+class Previous:
+    """The live build, as the next build may reuse it: its parts and its manifest."""
+
+    parts: Parts
+    manifest: dict
+
+
+@dataclass
+class Corpus:
+    """An index in memory: what a build writes, or what evaluation searches without writing."""
+
+    parts: Parts
+    skipped: list[Skipped]
+    dense: DenseIndex
+    bm25: BM25Index
+    quotes: QuoteIndex
+    state: dict
+    reused: int = 0
+    embedded: int = 0
+    processed: list[str] = field(default_factory=list)  # the documents read and split (not carried over)
+
+    @property
+    def sources(self) -> list[SourceInfo]:
+        return [SourceInfo(**d) for d in self.parts.documents]
+
+    @property
+    def passages(self) -> SpanTable:
+        return self.parts.passages
+
+    @property
+    def excluded(self) -> list[dict]:
+        return [json.loads(line) for line in self.parts.excluded]
+
+    @property
+    def text_keys(self) -> np.ndarray:
+        return np.concatenate([self.parts.passage_keys, self.parts.sentence_keys])
+
+    def retriever(self, embedder: Embedder, params: RetrievalParams = RetrievalParams()) -> Retriever:
+        return Retriever(self.store(), embedder, params)
+
+    def store(self) -> LocalStore:
+        """The corpus behind the `Store` interface (nothing written)."""
+        return LocalStore(self.passages, self.dense, self.bm25, self.quotes, sources={s.source: s for s in self.sources},
+                          exclusions=self.excluded)
+
+
+def prepare(
+    seeds: str | Path,
+    settings: IndexSettings,
+    embedder: Embedder,
+    *,
+    previous: Previous | None = None,
+    known: KnownVectors | None = None,
+    progress: bool = False,
+    checkpoint: Path | None = None,
+) -> Corpus:
+    """Read, clean, split, embed and index the sources in memory.
+
+    Args:
+        previous: the live build; its documents are carried over where nothing they depend on
+            changed (see the module's docstring).
+        known: vectors by text key that may be reused (same model only).
+        checkpoint: a folder where embedded batches are saved as they finish, so a killed
+            build resumes from the last one (`known` should include what it holds).
+    """
+    root = Path(seeds)
+    stats = stat_sources(root)  # before reading: a file changed while it is read has a newer time
+    catalog, catalog_digest = load_catalog(root)
+    old = previous if previous is not None and _may_reuse(previous.manifest, settings, embedder, catalog_digest) else None
+    old_number = {d["source"]: i for i, d in enumerate(old.parts.documents)} if old else {}
+    old_hashes = old.manifest.get("sources") or {} if old else {}
+    old_stats = old.manifest.get("source_stats") or {} if old else {}
+    limit = max_file_bytes()
+    raws: dict[str, RawFile] = {}
+    skipped: list[Skipped] = []
+    hashes: dict[str, str] = {}
+    carried: dict[str, int] = {}  # document -> its number in the previous build
+    for name, stat in stats.items():
+        i = old_number.get(name)
+        if i is not None and stat[0] <= limit and list(stat) == old_stats.get(name) and name in old_hashes:
+            carried[name], hashes[name] = i, old_hashes[name]
+            continue
+        item = _read(root, name, limit)
+        if item is None:
+            continue
+        if isinstance(item, Skipped):
+            skipped.append(item)
+            continue
+        raws[name], hashes[name] = item, item.sha256
+        if i is not None and item.sha256 == old_hashes.get(name):  # touched, same bytes
+            carried[name] = i
+    order = [n for n in stats if n in raws or n in carried]
+    if not order:
+        raise SourceError(f"no readable .txt or .md file in {str(seeds)!r}; add documents and run `qa build` again")
+    new_keys = {n: _key_bytes(block_keys(raws[n].text)) for n in order if n not in carried}
+    template, moved = _template(old.parts if old else None, carried, new_keys)
+    for i in moved:  # a block of these became template clutter or stopped being it: process them again
+        name = old.parts.documents[i]["source"]
+        del carried[name]
+        item = raws.get(name) or _read(root, name, limit)
+        if not isinstance(item, RawFile):  # gone or changed since it was listed: left out, as a new listing would
+            order.remove(name)
+            continue
+        raws[name], hashes[name], new_keys[name] = item, item.sha256, _key_bytes(block_keys(item.text))
+    fresh_names = [n for n in order if n not in carried]
+    fresh, reused, embedded = _process([raws[n] for n in fresh_names], [new_keys[n] for n in fresh_names], template,
+                                       catalog, settings, embedder, known or KnownVectors(), progress, checkpoint)
+    parts = _assemble(order, carried, fresh_names, old.parts if old else None, fresh)
+    if not len(parts.passages):
+        raise SourceError(f"the documents in {str(seeds)!r} hold no text outside boilerplate; nothing to index")
+    # The fingerprint comes from the very bytes indexed, so it always describes this corpus.
+    state = {"sources": {**{n: hashes[n] for n in order}, **{s.source: s.sha256 for s in skipped}},
+             "catalog": catalog_digest}
+    state["source_stats"] = {n: list(stats[n]) for n in state["sources"] if n in stats}
+    bm25, term_ptr, term_ids = parts.tokens.bm25()
+    quotes = QuoteIndex(parts.sentences, parts.sentence_vectors, parts.quotable, term_ptr, term_ids)
+    dense = DenseIndex.build(parts.passage_vectors, settings.ann)
+    carried_rows = len(parts.passages) + len(parts.sentences) - len(fresh.passages) - len(fresh.sentences)
+    return Corpus(parts, skipped, dense, bm25, quotes, state, reused + carried_rows, embedded, fresh_names)
+
+
+def _may_reuse(manifest: dict, settings: IndexSettings, embedder: Embedder, catalog_digest: str | None) -> bool:
+    """Whether the previous build's documents may be carried over: same model, catalog and settings that shape
+    passages (the dense index's settings do not: it is built again whole)."""
+    built = {k: v for k, v in (manifest.get("settings") or {}).items() if k != "ann"}
+    wanted = {k: v for k, v in settings.to_dict().items() if k != "ann"}
+    return manifest.get("model") == embedder.model_id and manifest.get("catalog") == catalog_digest and built == wanted
+
+
+def _read(root: Path, name: str, limit: int) -> RawFile | Skipped | None:
+    try:
+        return read_source(root, name, limit)
+    except FileNotFoundError:  # deleted since the folder was listed
+        return None
+
+
+def _key_bytes(keys: set[str]) -> np.ndarray:
+    data = b"".join(sorted(bytes.fromhex(k) for k in keys))
+    return np.frombuffer(data, np.uint8).reshape(-1, BLOCK_KEY_BYTES)
+
+
+def _template(old: Parts | None, carried: dict[str, int], new_keys: dict[str, np.ndarray]) -> tuple[frozenset[str], list[int]]:
+    """The folder's template blocks (as `find_boilerplate_corpus` finds them) from the carried documents'
+    stored keys and the others' new ones; and the carried documents whose template blocks changed."""
+    pieces = list(new_keys.values())
+    if old is not None:
+        old_keys = old.block_keys.view(f"S{BLOCK_KEY_BYTES}").ravel()
+        owner = np.repeat(np.arange(len(old.documents)), np.diff(old.ptr["blocks"]))
+        kept = np.zeros(len(old.documents), bool)
+        kept[list(carried.values())] = True
+        pieces.append(old.block_keys[kept[owner]])
+    keys = np.concatenate(pieces).view(f"S{BLOCK_KEY_BYTES}").ravel() if pieces else np.zeros(0, f"S{BLOCK_KEY_BYTES}")
+    unique, counts = np.unique(keys, return_counts=True)  # each document holds a key once
+    template = unique[counts >= TEMPLATE_MIN_DOCUMENTS]
+    moved: list[int] = []
+    if old is not None:
+        unique, counts = np.unique(old_keys, return_counts=True)
+        changed = np.setxor1d(unique[counts >= TEMPLATE_MIN_DOCUMENTS], template)
+        if len(changed):
+            moved = np.unique(owner[np.isin(old_keys, changed) & kept[owner]]).tolist()
+    rows = template.view(np.uint8).reshape(-1, BLOCK_KEY_BYTES)
+    return frozenset(bytes(r).hex() for r in rows), moved
+
+
+def _process(raws: list[RawFile], keys: list[np.ndarray], template: frozenset[str], catalog: dict,
+             settings: IndexSettings, embedder: Embedder, known: KnownVectors, progress: bool,
+             checkpoint: Path | None) -> tuple[Parts, int, int]:
+    """Clean, describe, split, embed and tokenise documents: their parts, as a build from scratch makes them."""
+    documents, excluded, passages, spans, quotable = [], [], [], [], []
+    ptr = {name: [0] for name in DOCUMENT_ROWS}
+    for raw, doc_keys in zip(raws, keys):
+        exclusions = find_boilerplate(raw.text, template=template)
+        doc = describe(raw, exclusions, catalog)
+        documents.append(doc.info().to_dict())
+        sentences, doc_passages = split_document(doc, exclusions, max_words=settings.passage_words,
+                                                 overlap=settings.overlap_sentences, first_sentence=len(spans))
+        passages.extend(doc_passages)
+        spans.extend(SentenceSpan(raw.source, x.start, x.end, x.text) for x in sentences)
+        quotable.extend(is_quotable(x) for x in sentences)
+        excluded.extend(json.dumps({"source": raw.source, **e.to_dict(), "text": raw.text[e.start : e.end]},
+                                   ensure_ascii=False) for e in exclusions)
+        for name, n in zip(DOCUMENT_ROWS, (len(doc_passages), len(sentences), len(exclusions), len(doc_keys))):
+            ptr[name].append(ptr[name][-1] + n)
+    texts = [p.embed_text for p in passages]
+    sentence_texts = [normalize(s.text) for s in spans]
+    all_texts = texts + sentence_texts
+    text_keys = np.frombuffer(b"".join(text_key(t) for t in all_texts), np.uint8).reshape(-1, KEY_BYTES)
+    vectors, reused, embedded = embed_reusing(all_texts, text_keys, embedder, known, progress, checkpoint)
+    n = len(texts)
+    block = np.concatenate(keys) if keys else np.zeros((0, BLOCK_KEY_BYTES), np.uint8)
+    parts = Parts(documents, excluded, SpanTable.from_rows(passages, Passage.from_row, PASSAGE_COLUMNS),
+                  SpanTable.from_rows(spans, SentenceSpan), np.asarray(quotable, dtype=bool), vectors[:n], vectors[n:],
+                  text_keys[:n], text_keys[n:], Tokens.of(texts, sentence_texts), block,
+                  {name: np.asarray(p, np.int64) for name, p in ptr.items()})
+    return parts, reused, embedded
+
+
+def _assemble(order: list[str], carried: dict[str, int], fresh_names: list[str], old: Parts | None,
+              fresh: Parts) -> Parts:
+    """The documents in `order`: runs of carried ones cut from the previous build, the rest from `fresh`."""
+    if not carried:
+        return fresh
+    fresh_number = {n: i for i, n in enumerate(fresh_names)}
+    runs: list[list] = []  # [source, first, stop]
+    for name in order:
+        src, i = (old, carried[name]) if name in carried else (fresh, fresh_number[name])
+        if runs and runs[-1][0] is src and runs[-1][2] == i:
+            runs[-1][2] += 1
+        else:
+            runs.append([src, i, i + 1])
+    return Parts.concat([src.take(first, stop) for src, first, stop in runs])
+
+
+def _shift(table: SpanTable, delta: int) -> SpanTable:
+    """The table with its sentence numbers moved by `delta`."""
+    if not delta:
+        return table
+    columns = dict(table.columns)
+    for k in PASSAGE_COLUMNS:
+        columns[k] = np.asarray(columns[k], np.int64) + delta
+    return SpanTable(table.sources, columns, table._text, table._ptr, table._make)

@@ -1,0 +1,132 @@
+"""Vectors a build may reuse, found by the key of their text, and the rest embedded in checkpointed batches.
+
+A text's key is the first 16 bytes of its UTF-8 SHA-256; `text_keys.npy` in a build holds the
+key of every vector. Lookups are sorted-array searches, not a dict of every key (2.8 s at 100k
+passages), and vectors are gathered by array indexing, not row by row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .embeddings import Embedder
+
+KEY_BYTES = 16  # a text's key: the first 16 bytes of its UTF-8 SHA-256
+EMBED_BATCH = 4096  # texts embedded between two checkpoints
+
+
+class KnownVectors:
+    """Vectors that a build may reuse instead of embedding again, found by text key: the live
+    build's (memory-mapped) and those a killed build left in its checkpoint."""
+
+    def __init__(self) -> None:
+        self._keys: list[np.ndarray] = []
+        self._vectors: list[np.ndarray] = []
+        self._index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        """Vectors and their texts' keys, (n, KEY_BYTES) uint8; a key added before keeps its vector."""
+        self._keys.append(np.ascontiguousarray(keys, np.uint8).reshape(-1, KEY_BYTES))
+        self._vectors.append(vectors)
+        self._index = None
+
+    def prefetch(self, keys: list[bytes]) -> None:
+        """Called with every key a build looks up before it looks any up: a store kept elsewhere
+        (Milvus) fetches the vectors it holds for them here. These are all in memory already."""
+
+    def add_checkpoint(self, folder: Path) -> None:
+        for path in sorted(folder.glob("batch-*.npz")):
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    self.add(data["keys"], data["vectors"])
+            except Exception:  # a batch cut short by the kill: embedded again
+                path.unlink(missing_ok=True)
+
+    def __contains__(self, key: bytes) -> bool:
+        return bool(self.find(np.array([key], dtype=f"S{KEY_BYTES}"))[0][0] >= 0)
+
+    def __len__(self) -> int:
+        return len(np.unique(self._sorted()[0]))
+
+    def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each key (`KEY_BYTES`-byte strings), which added array holds its vector and at which row
+        (-1 and -1 where none does)."""
+        sorted_keys, array, row = self._sorted()
+        if not len(sorted_keys):
+            return np.full(len(keys), -1), np.full(len(keys), -1)
+        pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+        hit = sorted_keys[pos] == keys
+        return np.where(hit, array[pos], -1), np.where(hit, row[pos], -1)
+
+    def vectors(self, array: int) -> np.ndarray:
+        return self._vectors[array]
+
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._index is None:
+            keys = np.concatenate([_strings(k) for k in self._keys]) if self._keys else np.zeros(0, f"S{KEY_BYTES}")
+            array = np.repeat(np.arange(len(self._keys)), [len(k) for k in self._keys])
+            row = np.concatenate([np.arange(len(k)) for k in self._keys]) if self._keys else np.zeros(0, np.int64)
+            order = np.argsort(keys, kind="stable")  # equal keys: the first added comes first, and is found
+            self._index = (keys[order], array[order], row[order])
+        return self._index
+
+
+def embed_reusing(texts: list[str], keys: np.ndarray, embedder: Embedder, known: KnownVectors, progress: bool,
+                   checkpoint: Path | None = None) -> tuple[np.ndarray, int, int]:
+    """Vectors of `texts` (`keys`: their text keys, (n, KEY_BYTES) uint8): known ones by key, each
+    distinct new text embedded once, in batches saved to `checkpoint` as they finish.
+
+    Returns:
+        The vectors, how many texts reused a known vector, and how many distinct texts were embedded.
+    """
+    if not texts:
+        return np.zeros((0, embedder.dimension), np.float32), 0, 0
+    unique, first, inverse = np.unique(_strings(keys), return_index=True, return_inverse=True)
+    known.prefetch([bytes(k) for k in keys[first]])
+    array, row = known.find(unique)
+    todo = np.flatnonzero(array < 0)
+    todo = todo[np.argsort(first[todo], kind="stable")]  # in the order the texts come
+    batches = range(0, len(todo), EMBED_BATCH)
+    if progress and len(batches) > 1:
+        from tqdm import tqdm
+
+        batches = tqdm(batches, desc="embedding", unit="batch")
+    out: np.ndarray | None = None
+    for n, start in enumerate(batches):
+        part = todo[start : start + EMBED_BATCH]
+        vectors = np.asarray(embedder.encode([texts[i] for i in first[part]],
+                                             progress=progress and len(todo) <= EMBED_BATCH), np.float32)
+        if checkpoint is not None:
+            _save_batch(checkpoint, f"batch-{os.getpid()}-{n:06d}.npz", keys[first[part]], vectors)
+        if out is None:
+            out = np.zeros((len(unique), vectors.shape[1]), np.float32)
+        out[part] = vectors
+    for a in np.unique(array[array >= 0]).tolist():
+        source = known.vectors(a)
+        if out is None:
+            out = np.zeros((len(unique), source.shape[1]), np.float32)
+        hits = np.flatnonzero(array == a)
+        out[hits] = source[row[hits]]
+    reused = int(np.count_nonzero(array[inverse] >= 0))
+    return out[inverse.ravel()], reused, len(todo)
+
+
+def _strings(keys: np.ndarray) -> np.ndarray:
+    """(n, KEY_BYTES) uint8 rows as n byte strings, which sort and compare as wholes."""
+    return np.ascontiguousarray(keys, np.uint8).reshape(-1, KEY_BYTES).view(f"S{KEY_BYTES}").ravel()
+
+
+def _save_batch(folder: Path, name: str, keys: np.ndarray, vectors: np.ndarray) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{name}"
+    with tmp.open("wb") as fh:
+        np.savez(fh, keys=keys, vectors=vectors)
+    os.replace(tmp, folder / name)
+
+
+def text_key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()[:KEY_BYTES]
