@@ -15,7 +15,7 @@ from conftest import QUESTIONS, ROOT, SEEDS, read_source
 from qa.engine import Engine
 from qa.errors import IndexCorruptError, IndexStaleError
 from qa.evaluation.gold import load_gold_files
-from qa.index import check_manifest, prepare
+from qa.index import check_manifest
 from qa.retrieval import MODES, Retriever
 from qa.settings import IndexSettings
 from qa.store import milvus
