@@ -112,12 +112,13 @@ class Engine:
         if build is not None:
             raise InputError("--build replays a kept build of the local index; the milvus backend keeps only "
                              "the live build and the one before it")
-        settings = settings or milvus.recorded_settings(config) or IndexSettings()
+        client = milvus.client_for(config.milvus_uri)  # one connection: milvus-lite opens a .db once per process
+        settings = settings or milvus.recorded_settings(config, client) or IndexSettings()
         if model:
             settings = replace(settings, model=model)
         embedder = Embedder(settings.model)
         live, report = milvus.ensure(seeds, index_dir, config, settings, embedder, progress=progress, notify=notify,
-                                     rebuild=rebuild)
+                                     rebuild=rebuild, client=client)
         if live.manifest.get("model") != embedder.model_id:
             raise ModelMismatchError(f"the Milvus index was built with {live.manifest.get('model')!r} but the query "
                                      f"model is {embedder.model_id!r}; rebuild with `qa build --backend milvus`")

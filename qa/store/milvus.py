@@ -374,12 +374,14 @@ def write_meta(client, name: str, values: dict) -> None:
     client.flush(name)
 
 
-def read_meta(client, name: str) -> dict:
+def read_meta(client, name: str, keys: Sequence[str] | None = None) -> dict:
+    """The values `write_meta` stored (only `keys`, if given: the manifest alone is small, the vocabulary is not)."""
     client.load_collection(name)
     parts: dict[str, list[tuple[int, str]]] = {}
     total = _count(client, name)
+    only = f" and key in {json.dumps(list(keys))}" if keys is not None else ""
     for first in range(0, total, MAX_IDS):
-        for row in client.query(name, filter=f"id >= {first} and id < {first + MAX_IDS}",
+        for row in client.query(name, filter=f"id >= {first} and id < {first + MAX_IDS}{only}",
                                 output_fields=["key", "part", "value"]):
             parts.setdefault(row["key"], []).append((row["part"], row["value"]))
     return {key: json.loads("".join(v for _, v in sorted(chunks))) for key, chunks in parts.items()}
@@ -388,8 +390,9 @@ def read_meta(client, name: str) -> dict:
 def _insert_all(client, name: str, total: int, rows: Callable[[int, int], list[dict]], progress: bool,
                 desc: str) -> int:
     """Insert rows 0..total in batches, starting after the batches a killed build already wrote."""
-    done = (_count(client, name) // BATCH) * BATCH
-    if _count(client, name) > done:  # a batch cut short by the kill: its rows go, and it is written again
+    present = _count(client, name)
+    done = (present // BATCH) * BATCH
+    if present > done:  # a batch cut short by the kill: its rows go, and it is written again
         client.delete(name, filter=f"id >= {done}")
         client.flush(name)
     batches = range(done, total, BATCH)
@@ -491,7 +494,7 @@ class _LiveVectors(KnownVectors):
         self.client, self.name = client, live_collection(client, alias)
         if self.name is not None:
             try:
-                same = read_meta(client, f"{self.name}_meta")["manifest"].get("model") == model_id
+                same = read_meta(client, f"{self.name}_meta", ["manifest"])["manifest"].get("model") == model_id
             except Exception:  # an unreadable build: embed everything
                 same = False
             self.name = self.name if same else None
@@ -510,14 +513,14 @@ class _LiveVectors(KnownVectors):
 
 
 def ensure(seeds, index_dir, config: StoreConfig, settings, embedder, *, progress: bool = False,
-           notify: Callable[[str], None] = log.warning, rebuild: bool = True):
+           notify: Callable[[str], None] = log.warning, rebuild: bool = True, client=None):
     """The live Milvus build of `seeds`, checked as the local index is (format, model, settings,
     sources, counts); rebuilt first when missing, stale or incomplete (if `rebuild`).
 
     Returns:
         (MilvusStore, the BuildReport if it was built, else None)
     """
-    client = client_for(config.milvus_uri)
+    client = client or client_for(config.milvus_uri)
     try:
         store = MilvusStore.open(config, client=client)
         check_manifest(store.manifest, f"{config.milvus_uri} ({store.name})", seeds=seeds, settings=settings)
@@ -530,13 +533,13 @@ def ensure(seeds, index_dir, config: StoreConfig, settings, embedder, *, progres
     return MilvusStore.open(config, client=client), report
 
 
-def recorded_settings(config: StoreConfig):
+def recorded_settings(config: StoreConfig, client=None):
     """The settings the live Milvus build was made with, or None."""
     from ..settings import IndexSettings
 
     try:
-        client = client_for(config.milvus_uri)
+        client = client or client_for(config.milvus_uri)
         name = live_collection(client, config.collection)
-        return IndexSettings.from_dict(read_meta(client, f"{name}_meta")["manifest"]["settings"]) if name else None
+        return IndexSettings.from_dict(read_meta(client, f"{name}_meta", ["manifest"])["manifest"]["settings"]) if name else None
     except Exception:  # missing or unreadable: the caller falls back to defaults and rebuilds
         return None
