@@ -231,59 +231,127 @@ class Engine:
         lexical = lexicon.weights(query.terms) if lexical is None else lexical
         weights = lexicon.idf_by_id(query.terms) if weights is None else weights
         hits = self._search(lexical, vector, "hybrid", max(k, self.answer_params.quote_from), sources)
-        return compose(query.text, vector, weights, hits, self.store, self.sources, self.answer_params, k=k, keep=keep)
+        return compose(query.text, vector, weights, hits, self.store, self.sources, self.answer_params, k=k,
+                       keep=keep)
 
     # -- conversations --------------------------------------------------------------------------
 
     def _context(self, earlier: list[str], k: int, sources) -> list["_Turn"]:
-        """The earlier turns, each answered as the conversation answered it, for their top quotes."""
+        """The earlier turns, oldest first, each read as the conversation read it: an earlier
+        follow-up ("What about Iran?") carries its own context on to the next ("Why?")."""
         turns: list[_Turn] = []
         for text in earlier:
             query = self._query(text)
+            if turns and self.conversation.resolve_turns and self._needs_context(query):
+                reading = self._reading(query, turns)
+            else:
+                reading = self._alone(query)
             quote = None
             if self.conversation.use_quotes:
                 answer = self._respond(query, turns, k, sources)
                 quote = answer.quotes[0] if answer.quotes else None
-            turns.append(_Turn(query, quote))
+                if quote is not None:
+                    reading = self._with_quote(reading, quote)
+            turns.append(_Turn(query, quote, reading))
         return turns
 
-    def _answer_in_context(self, query: "_Query", turns: list["_Turn"], k: int, sources) -> Answer:
-        p, lexicon = self.conversation, self.store.lexicon
+    def _needs_context(self, query: "_Query") -> bool:
+        return conversation.context_reason(query.text, query.terms) is not None
+
+    def _alone(self, query: "_Query", said: str | None = None) -> "_Reading":
+        lexicon = self.store.lexicon
+        return _Reading(query.vector, lexicon.weights(query.terms), lexicon.idf_by_id(query.terms), said)
+
+    def _with_quote(self, reading: "_Reading", quote: Quote) -> "_Reading":
+        """A turn's reading moved toward the quote that answered it (its vector, and the names in it)."""
+        v = reading.vector + self.store.sentences([quote.sentence]).vectors[0]
+        terms = query_terms(" ".join(conversation.names(quote.text)))
+        lexicon = self.store.lexicon
+        return replace(reading, vector=(v / np.linalg.norm(v)).astype(np.float32),
+                       lexical=add_weights(reading.lexical, lexicon.weights(terms), 1.0),
+                       weights=add_weights(reading.weights, lexicon.idf_by_id(terms), 1.0))
+
+    def _reading(self, query: "_Query", turns: list["_Turn"]) -> "_Reading":
+        """The question read with the earlier turns.
+
+        "And Iran?" after "What sanctions does the US impose on Belarus?" is read as that question
+        with the name most like Iran replaced ("... impose on Iran?"). Any other follow-up has its
+        vector moved toward the earlier turns' and their terms added to its BM25 query and term
+        overlap, the most recent weighing most.
+        """
+        said = self._substituted(query, turns[-1])
+        if said is not None:
+            return self._alone(self._query(said), said)
+        p = self.conversation
         recency = conversation.recency_weights(len(turns), p.decay)
         if p.concatenate:
             vector = self._query(" ".join([*(t.query.text for t in turns), query.text])).vector
         else:
-            vectors = []
-            for t in turns:
-                v = t.query.vector + (self.store.sentences([t.quote.sentence]).vectors[0] if t.quote is not None else 0)
-                vectors.append(v / np.linalg.norm(v))
-            vector = conversation.blend(query.vector, vectors, recency, p.context_weight)
-        lexical = lexicon.weights(query.terms)  # BM25 is linear in the query: the turns add their terms, weighted
-        weights = lexicon.idf_by_id(query.terms)
+            own = len(self.store.lexicon.term_ids(conversation.content_terms(query.terms)))
+            weight = conversation.context_weight(p.context_weight, own, p.own_terms_discount)
+            vector = conversation.blend(query.vector, [t.reading.vector for t in turns], recency, weight)
+        reading = self._alone(query)  # BM25 is linear in the query: the turns add their terms, weighted
+        lexical, weights = reading.lexical, reading.weights
         for t, w in zip(turns, recency):
-            terms = t.query.terms + (query_terms(" ".join(conversation.names(t.quote.text))) if t.quote else [])
-            lexical = add_weights(lexical, lexicon.weights(terms), p.lexical_weight * w)
-            weights = add_weights(weights, lexicon.idf_by_id(terms), p.lexical_weight * w)
+            lexical = add_weights(lexical, t.reading.lexical, p.lexical_weight * w)
+            weights = add_weights(weights, t.reading.weights, p.lexical_weight * w)
+        return _Reading(vector, lexical, weights)
+
+    def _substituted(self, query: "_Query", last: "_Turn") -> str | None:
+        """The last question (as it was read) with a name replaced by the one this question asks
+        about instead, or None: the replaced name is the one whose embedding is nearest the new
+        one's, so "And Iran?" replaces "Belarus", not "the Eurasian Economic Union"."""
+        if not self.conversation.substitute:
+            return None
+        what = conversation.follow_on(query.text)
+        if not what:
+            return None
+        previous = last.reading.said or last.query.text
+        name = conversation.is_name(what)
+        candidates = conversation.mentioned_names(previous)
+        if not name:
+            candidates += [w for w in conversation.words_of(previous) if w not in candidates]
+        candidates = [c for c in candidates if c.casefold() != what.casefold()]
+        if not candidates:
+            return None
+        vectors = self.embedder.encode([normalize(x) for x in (what, *candidates)])
+        similarity = vectors[1:] @ vectors[0]
+        best = int(np.argmax(similarity))
+        if not name and similarity[best] < self.conversation.substitute_floor:
+            return None
+        return conversation.substitute(previous, candidates[best], what)
+
+    def _answer_in_context(self, query: "_Query", turns: list["_Turn"], k: int, sources) -> Answer:
+        reading = self._reading(query, turns)
         keep = self._bears_on(query)
-        answer = self._answer(query, k, sources, vector=vector, lexical=lexical, weights=weights, keep=keep)
-        return replace(answer, read_as=conversation.read_as(query.text, [t.query.text for t in turns]),
+        if reading.said is not None:  # the earlier question, with this one's name: asked as such
+            said = self._query(reading.said)
+            answer = replace(self._answer(said, k, sources, vector=reading.vector, lexical=reading.lexical,
+                                          weights=reading.weights, keep=keep), question=query.text)
+        else:
+            answer = self._answer(query, k, sources, vector=reading.vector, lexical=reading.lexical,
+                                  weights=reading.weights, keep=keep)
+        return replace(answer, read_as=conversation.read_as(query.text, [t.query.text for t in turns], reading.said),
                        context_used=True)
 
     def _bears_on(self, query: "_Query"):
         """What a sentence must hold to answer a follow-up read with context, so that the context does
-        not answer in its place: one of the question's own terms, or, for a question with none
-        ("When?"), the kind of answer it asks for. A question whose only terms the documents never
-        use is answered by no sentence."""
+        not answer in its place: one of the question's own terms (or a name its acronym spells out),
+        or, for a question with no terms of its own ("When?"), the kind of answer it asks for. A
+        question whose only terms the documents never use is answered by no sentence."""
         content = conversation.content_terms(query.terms)
         own = set(self.store.lexicon.term_ids(content))
-        if own:
-            return lambda c: bool(own.intersection(c.terms))
-        if content:
+        spelled = conversation.acronyms(query.text) if self.conversation.spell_out else []
+        if content and not own and not spelled:
             return lambda c: False  # its words are ones the documents never use ("How tall is he?")
-        kind = answer_type.question_type(query.text)
-        if kind is None:
+        kind = answer_type.question_type(query.text) if not own else None
+        if not own and not spelled and kind is None:
             return None
-        return lambda c: answer_type.offers(kind, c.text)
+
+        def bears_on(c) -> bool:
+            return (bool(own.intersection(c.terms)) or any(conversation.spells_out(a, c.text) for a in spelled)
+                    or answer_type.offers(kind, c.text))
+        return bears_on
 
     def _check_sources(self, sources: list[str] | None) -> None:
         if not sources:
@@ -321,7 +389,20 @@ class _Query:
 
 @dataclass(frozen=True, eq=False)
 class _Turn:
-    """An earlier turn of a conversation and the quote that answered it."""
+    """An earlier turn of a conversation, the quote that answered it (when earlier answers are
+    used), and how it was read: its vector, BM25 query weights and term-overlap weights."""
 
     query: _Query
     quote: Quote | None
+    reading: "_Reading"
+
+
+@dataclass(frozen=True, eq=False)
+class _Reading:
+    """How a question was read: the vector it was searched with, its BM25 query weights and its
+    term-overlap weights, and the question it was read as when a name was put in an earlier one."""
+
+    vector: np.ndarray
+    lexical: Weights
+    weights: Weights
+    said: str | None = None

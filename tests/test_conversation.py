@@ -88,3 +88,48 @@ def test_qa_chat_holds_a_conversation_in_the_terminal(index_dir):
     out = r.stdout.split("(new conversation)")
     assert "(Read with your earlier question: “Who is Dmitry Pantus?”)" in out[0] and "Nasirzadeh" in out[0]
     assert "Read with" not in out[1]
+
+
+@pytest.mark.parametrize("question, needs", [
+    ("Even after the new sanctions?", True), ("What was going on with Belarus meanwhile?", True),
+    ("What's the weather in Minsk tomorrow?", False), ("Tell me about the sanctions on Belarus", False),
+    ("Belarus signed how many agreements with Iran?", False), ("Is Iran a member of the Eurasian Economic Union?", False),
+])
+def test_fragments_and_adverbs_that_refer_back_need_the_conversation(question, needs):
+    from qa.lexical import query_terms
+
+    assert (conversation.context_reason(question, query_terms(question)) is not None) == needs
+
+
+def test_what_an_and_x_question_asks_about_and_what_it_replaces():
+    assert conversation.follow_on("And Iran?") == "Iran"
+    assert conversation.follow_on("What about Russia's?") == "Russia"
+    assert conversation.follow_on("And media?") == "media"
+    assert conversation.follow_on("And what is its population?") is None  # a question of its own, not "and X"
+    assert conversation.follow_on("Why?") is None
+    assert conversation.mentioned_names("What role has Belarus played in Russia's war against Ukraine?") == [
+        "Belarus", "Russia", "Ukraine"]
+    assert conversation.substitute("What role has Belarus played in Russia's war?", "Russia", "Iran") == \
+        "What role has Belarus played in Iran's war?"
+    assert conversation.substitute("Did Belarusians vote in Belarus?", "Belarus", "Iran") == "Did Belarusians vote in Iran?"
+
+
+def test_an_acronym_is_found_spelled_out():
+    assert conversation.acronyms("What should the US and the EU do?") == ["US", "EU"]
+    assert conversation.spells_out("US", "The United States and European partners should act")
+    assert conversation.spells_out("SCO", "the Shanghai Cooperation Organization (SCO)")
+    assert conversation.spells_out("UN", "the United Nations Security Council")
+    assert not conversation.spells_out("US", "Users said so")
+
+
+def test_and_x_is_read_as_the_earlier_question_about_x_and_says_so(engine):
+    a = engine.ask("And Iran?", history=["Is Belarus part of the Eurasian Economic Union?"])
+    assert a.context_used and a.question == "And Iran?"
+    assert a.read_as == ("Read with your earlier question: “Is Belarus part of the Eurasian Economic Union?”, "
+                         "as “Is Iran part of the Eurasian Economic Union?”")
+    assert not a.abstained and "Iran" in a.quotes[0].text and "Eurasian Economic Union" in a.quotes[0].text
+
+
+def test_the_context_weighs_less_for_a_question_that_says_more():
+    assert conversation.context_weight(1.0, 0, 0.25) == 1.0
+    assert conversation.context_weight(1.0, 2, 0.25) < conversation.context_weight(1.0, 1, 0.25) < 1.0
