@@ -200,16 +200,23 @@ class Engine:
 
     def _query(self, text: str) -> "_Query":
         """A question embedded (once, then cached) and tokenised (once)."""
-        key = normalize(text)
+        return _Query(text, query_terms(text), self._embedded([text])[0])
+
+    def _embedded(self, texts: list[str]) -> list[np.ndarray]:
+        """The texts' vectors, each embedded once and then cached (a conversation repeats its
+        questions and the names its follow-ups put in them); the missing ones in one batch."""
+        keys = [normalize(t) for t in texts]
         with self._cache_lock:
-            vector = self._vectors.get(key)
-        if vector is None:
-            vector = self.embedder.encode_one(key)
+            found = {k: self._vectors[k] for k in keys if k in self._vectors}
+        missing = list(dict.fromkeys(k for k in keys if k not in found))
+        if missing:
+            vectors = [self.embedder.encode_one(missing[0])] if len(missing) == 1 else self.embedder.encode(missing)
             with self._cache_lock:
-                if len(self._vectors) >= 1024:
-                    self._vectors.pop(next(iter(self._vectors)))
-                self._vectors[key] = vector
-        return _Query(text, query_terms(text), vector)
+                for k, v in zip(missing, vectors):
+                    if len(self._vectors) >= 1024:
+                        self._vectors.pop(next(iter(self._vectors)))
+                    self._vectors[k] = found[k] = v
+        return [found[k] for k in keys]
 
     def _respond(self, query: "_Query", context: list["_Turn"], k: int, sources) -> Answer:
         """Answer alone, or with the conversation when the question needs it (or only then finds something)."""
@@ -231,8 +238,7 @@ class Engine:
         lexical = lexicon.weights(query.terms) if lexical is None else lexical
         weights = lexicon.idf_by_id(query.terms) if weights is None else weights
         hits = self._search(lexical, vector, "hybrid", max(k, self.answer_params.quote_from), sources)
-        return compose(query.text, vector, weights, hits, self.store, self.sources, self.answer_params, k=k,
-                       keep=keep)
+        return compose(query.text, vector, weights, hits, self.store, self.sources, self.answer_params, k=k, keep=keep)
 
     # -- conversations --------------------------------------------------------------------------
 
@@ -246,13 +252,11 @@ class Engine:
                 reading = self._reading(query, turns)
             else:
                 reading = self._alone(query)
-            quote = None
             if self.conversation.use_quotes:
                 answer = self._respond(query, turns, k, sources)
-                quote = answer.quotes[0] if answer.quotes else None
-                if quote is not None:
-                    reading = self._with_quote(reading, quote)
-            turns.append(_Turn(query, quote, reading))
+                if answer.quotes:
+                    reading = self._with_quote(reading, answer.quotes[0])
+            turns.append(_Turn(query, reading))
         return turns
 
     def _needs_context(self, query: "_Query") -> bool:
@@ -314,7 +318,7 @@ class Engine:
         candidates = [c for c in candidates if c.casefold() != what.casefold()]
         if not candidates:
             return None
-        vectors = self.embedder.encode([normalize(x) for x in (what, *candidates)])
+        vectors = np.stack(self._embedded([what, *candidates]))
         similarity = vectors[1:] @ vectors[0]
         best = int(np.argmax(similarity))
         if not name and similarity[best] < self.conversation.substitute_floor:
@@ -324,14 +328,10 @@ class Engine:
     def _answer_in_context(self, query: "_Query", turns: list["_Turn"], k: int, sources) -> Answer:
         reading = self._reading(query, turns)
         keep = self._bears_on(query)
-        if reading.said is not None:  # the earlier question, with this one's name: asked as such
-            said = self._query(reading.said)
-            answer = replace(self._answer(said, k, sources, vector=reading.vector, lexical=reading.lexical,
-                                          weights=reading.weights, keep=keep), question=query.text)
-        else:
-            answer = self._answer(query, k, sources, vector=reading.vector, lexical=reading.lexical,
-                                  weights=reading.weights, keep=keep)
-        return replace(answer, read_as=conversation.read_as(query.text, [t.query.text for t in turns], reading.said),
+        asked = self._query(reading.said) if reading.said is not None else query  # "And Iran?" asks the earlier one
+        answer = self._answer(asked, k, sources, vector=reading.vector, lexical=reading.lexical,
+                              weights=reading.weights, keep=keep)
+        return replace(answer, question=query.text, read_as=conversation.read_as(query.text, [t.query.text for t in turns], reading.said),
                        context_used=True)
 
     def _bears_on(self, query: "_Query"):
@@ -389,11 +389,10 @@ class _Query:
 
 @dataclass(frozen=True, eq=False)
 class _Turn:
-    """An earlier turn of a conversation, the quote that answered it (when earlier answers are
-    used), and how it was read: its vector, BM25 query weights and term-overlap weights."""
+    """An earlier turn of a conversation and how it was read (with the quote that answered it,
+    when earlier answers are used)."""
 
     query: _Query
-    quote: Quote | None
     reading: "_Reading"
 
 
