@@ -13,8 +13,9 @@ follow-up is read the way retrieval systems read conversational queries:
 Context is used only when the question needs it:
 - it refers back: a pronoun, a demonstrative or an adverb such as "meanwhile";
 - it continues: it starts with "and", "but", "what about", "how about";
-- it is a fragment: no question word, and it does not open as a question does
-  ("Even after the new sanctions?");
+- it is a fragment: asked with a question mark, but with no question word and not
+  opening as a question does ("Even after the new sanctions?"); words typed without a
+  question mark ("causes of military suicide") are a search, and stand alone;
 - it is too short to stand alone (at most one content term: "When?", "Why?");
 - or, standing alone, it finds nothing relevant enough and the context does (not
   for a question with words the documents never use: it is about something else).
@@ -54,6 +55,9 @@ OPENERS = frozenset((
     "isn't aren't wasn't weren't don't doesn't didn't can't couldn't won't wouldn't shouldn't hasn't haven't "
     "tell list name describe explain give show summarize summarise compare define find please"
 ).split())
+# A fragment is asked ("Even after the new sanctions?"); words typed without a question mark
+# ("causes of military suicide") are a search, which stands alone.
+ASKED_RE = re.compile(r"\?\s*$")
 NAME_RE = re.compile(r"(?<=[\w,;:)] )[A-Z][\w’'\-]+(?: [A-Z][\w’'\-]+)*")
 
 
@@ -144,7 +148,8 @@ def context_reason(question: str, terms: list[str]) -> str | None:
     if len(content_terms(terms)) <= 1:
         return "it is too short to stand alone"
     bare = [re.split(r"['’]", w)[0] for w in words]  # "what's" -> "what"
-    if bare and bare[0] not in OPENERS and words[0] not in OPENERS and not QUESTION_WORDS.intersection(bare):
+    if (ASKED_RE.search(question) and bare and bare[0] not in OPENERS and words[0] not in OPENERS
+            and not QUESTION_WORDS.intersection(bare)):
         return "it is not a whole question"
     return None
 

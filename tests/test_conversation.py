@@ -94,6 +94,8 @@ def test_qa_chat_holds_a_conversation_in_the_terminal(index_dir):
     ("Even after the new sanctions?", True), ("What was going on with Belarus meanwhile?", True),
     ("What's the weather in Minsk tomorrow?", False), ("Tell me about the sanctions on Belarus", False),
     ("Belarus signed how many agreements with Iran?", False), ("Is Iran a member of the Eurasian Economic Union?", False),
+    # Words typed without a question mark are a search, as in a search box: they stand alone.
+    ("In 2024?", True), ("causes of left ventricular hypertrophy", False), ("military cooperation Belarus Iran", False),
 ])
 def test_fragments_and_adverbs_that_refer_back_need_the_conversation(question, needs):
     from qa.lexical import query_terms
@@ -133,3 +135,10 @@ def test_and_x_is_read_as_the_earlier_question_about_x_and_says_so(engine):
 def test_the_context_weighs_less_for_a_question_that_says_more():
     assert conversation.context_weight(1.0, 0, 0.25) == 1.0
     assert conversation.context_weight(1.0, 2, 0.25) < conversation.context_weight(1.0, 1, 0.25) < 1.0
+
+
+def test_a_keyword_search_after_a_conversation_is_answered_alone(engine):
+    typed = "sanctions on Belarus and Iran"
+    a = engine.ask(typed, history=["Who is Dmitry Pantus?"])
+    assert not a.context_used and a.read_as is None
+    assert [q.sentence for q in a.quotes] == [q.sentence for q in engine.ask(typed).quotes]
