@@ -132,3 +132,36 @@ def test_beir_layout_runs_end_to_end(tmp_path):
     assert result["means"]["dense"]["nDCG@10"] == pytest.approx(1.0)
     lines = (out / "hybrid.trec").read_text().splitlines()
     assert lines[0].split()[:4] == ["q1", "Q0", "d1", "1"]
+
+
+def test_outside_documents_are_answered_and_a_change_of_topic_stands_alone(tmp_path):
+    """`qa eval --beir DIR --documents`: each entry becomes a file, every judged query is answered
+    through the whole product, then asked again after the query before it. Typed searches on a new
+    topic must not be read with the earlier one."""
+    from qa.evaluation.documents import evaluate_documents, table
+
+    data = tmp_path / "tiny"
+    (data / "qrels").mkdir(parents=True)
+    docs = {
+        "d1": ("Oslo", "Oslo is the capital and most populous city of Norway. The city lies at the head of the "
+                       "Oslofjord and has been the seat of government since the fourteenth century."),
+        "d2": ("Honey bee", "Honey bees collect nectar from flowers and store it as honey in wax combs. A colony "
+                            "usually has one queen, thousands of workers and a few hundred drones in summer."),
+        "d3": ("Sourdough", "Sourdough bread is leavened by wild yeast and lactic acid bacteria instead of baker's "
+                            "yeast. The starter is fed with flour and water every day to keep it active."),
+        "d4": ("Basalt", "Basalt is a dark volcanic rock that forms when lava rich in iron and magnesium cools "
+                         "quickly. Most of the ocean floor is made of basalt."),
+    }
+    (data / "corpus.jsonl").write_text("\n".join(json.dumps({"_id": k, "title": t, "text": v})
+                                                  for k, (t, v) in docs.items()))
+    queries = {"q1": "capital city of norway", "q2": "how bees store nectar", "q3": "sourdough starter feeding",
+               "q4": "What is the ocean floor made of?"}
+    (data / "queries.jsonl").write_text("\n".join(json.dumps({"_id": k, "text": v}) for k, v in queries.items()))
+    (data / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + "".join(
+        f"q{i}\td{i}\t1\n" for i in range(1, 5)))
+    result = evaluate_documents(data, tmp_path / "work")
+    assert result["queries"] == 4 and result["quotes"] > 0 and result["offsets_not_reproducing"] == 0
+    assert result["first_quote_relevant"] == 1.0 and result["abstained"] == 0
+    assert result["after_unrelated_question"] == {"context_used": 0, "first_quote_relevant": 1.0,
+                                                  "first_quote_changed": 0}
+    assert "read with the earlier question    0 of 4" in table(result)

@@ -8,6 +8,11 @@ index, quotes and abstention. For each judged query it records whether the first
 quote, any quote, and the top passage come from a relevant entry, whether it
 abstained, and whether every offset reproduces; for the corpus, how many entries
 clutter detection removed wholly or in part.
+
+Each query is also asked a second time, after the judged query before it (a conversation
+that changes topic): how often the earlier question was used to read it, and whether its
+first quote is still relevant. Outside queries are mostly typed searches ("causes of
+military suicide"), which should stand alone.
 """
 
 from __future__ import annotations
@@ -147,8 +152,10 @@ def evaluate_documents(dataset: str | Path, work: str | Path, *, model: str | No
     engine = Engine.open(work / "seeds", work / "index", model=model, progress=progress,
                          notify=notify or (lambda m: None))
     first = any_ = top = abstained = flagged = bad_offsets = quotes = 0
+    after_first = after_context = after_changed = 0
     per_query = []
-    for qid, question in queries.items():
+    order = list(queries.values())
+    for i, (qid, question) in enumerate(queries.items()):
         relevant = {by_id[d] for d, g in qrels[qid].items() if g >= 1 and d in by_id}
         answer = engine.ask(question, k=k)
         hits = [q.source in relevant for q in answer.quotes]
@@ -160,6 +167,10 @@ def evaluate_documents(dataset: str | Path, work: str | Path, *, model: str | No
         for q in answer.quotes:
             quotes += 1
             bad_offsets += texts[q.source][q.start : q.end] != q.text
+        after = engine.ask(question, k=k, history=[order[i - 1]]) if len(order) > 1 else answer
+        after_first += bool(after.quotes and after.quotes[0].source in relevant)
+        after_context += after.context_used
+        after_changed += [q.sentence for q in after.quotes[:1]] != [q.sentence for q in answer.quotes[:1]]
         per_query.append({"id": qid, "question": question, "first_quote_relevant": bool(hits and hits[0]),
                           "any_quote_relevant": any(hits), "abstained": answer.abstained,
                           "first_quote": answer.quotes[0].text if answer.quotes else None})
@@ -178,13 +189,18 @@ def evaluate_documents(dataset: str | Path, work: str | Path, *, model: str | No
         "entries_excluded_whole": len(stats.lost_whole),
         "entries_excluded_in_part": len(stats.lost_part),
         "excluded_char_share": stats.to_dict()["excluded_char_share"],
+        "after_unrelated_question": {
+            "context_used": after_context,
+            "first_quote_relevant": after_first / n,
+            "first_quote_changed": after_changed,
+        },
         "per_query": per_query,
     }
 
 
 def table(result: dict) -> str:
     """One line per measure, for people."""
-    r = result
+    r, a = result, result["after_unrelated_question"]
     return "\n".join([
         f"{r['dataset']} written as documents, {r['queries']} judged queries answered through the whole product:",
         f"  first quote in a relevant entry   {r['first_quote_relevant']:.3f}",
@@ -195,4 +211,8 @@ def table(result: dict) -> str:
         f"  quotes whose offsets don't reproduce  {r['offsets_not_reproducing']} of {r['quotes']}",
         f"  entries excluded wholly / in part {r['entries_excluded_whole']} / {r['entries_excluded_in_part']} "
         f"({100 * r['excluded_char_share']:.3f} % of characters)",
+        "asked again after the query before it (a change of topic):",
+        f"  read with the earlier question    {a['context_used']} of {r['queries']}",
+        f"  first quote in a relevant entry   {a['first_quote_relevant']:.3f}",
+        f"  first quote changed               {a['first_quote_changed']} of {r['queries']}",
     ])
