@@ -165,3 +165,4 @@ def test_outside_documents_are_answered_and_a_change_of_topic_stands_alone(tmp_p
     assert result["after_unrelated_question"] == {"context_used": 0, "first_quote_relevant": 1.0,
                                                   "first_quote_changed": 0}
     assert "read with the earlier question    0 of 4" in table(result)
+    assert all(q["after_previous"] == {"read_as": None, "first_quote_relevant": True} for q in result["per_query"])

@@ -9,8 +9,8 @@ quote, any quote, and the top passage come from a relevant entry, whether it
 abstained, and whether every offset reproduces; for the corpus, how many entries
 clutter detection removed wholly or in part.
 
-Each query is also asked a second time, after the judged query before it (a conversation
-that changes topic): how often the earlier question was used to read it, and whether its
+Each query is also asked a second time, after the judged query before it (the first after
+the last: a conversation that changes topic): how often the earlier question was used to read it, and whether its
 first quote is still relevant. Outside queries are mostly typed searches ("causes of
 military suicide"), which should stand alone.
 """
@@ -173,7 +173,9 @@ def evaluate_documents(dataset: str | Path, work: str | Path, *, model: str | No
         after_changed += [q.sentence for q in after.quotes[:1]] != [q.sentence for q in answer.quotes[:1]]
         per_query.append({"id": qid, "question": question, "first_quote_relevant": bool(hits and hits[0]),
                           "any_quote_relevant": any(hits), "abstained": answer.abstained,
-                          "first_quote": answer.quotes[0].text if answer.quotes else None})
+                          "first_quote": answer.quotes[0].text if answer.quotes else None,
+                          "after_previous": {"read_as": after.read_as,
+                                             "first_quote_relevant": bool(after.quotes and after.quotes[0].source in relevant)}})
     n = len(queries) or 1
     stats = exclusion_stats(texts, titles)
     return {
