@@ -99,6 +99,9 @@ class ConversationParams:
             name (or, for a common noun, the word) nearest X in embedding space.
         substitute_floor: the least cosine between X and a common word for it to be replaced
             (names are always replaced: the previous question is about one).
+        quote_from: how many passages a follow-up read with context quotes from. It may quote
+            only sentences that bear on its own words, so it looks deeper than a question alone
+            (`AnswerParams.quote_from`) before that filter.
     """
 
     turns: int = 3
@@ -112,6 +115,7 @@ class ConversationParams:
     spell_out: bool = True
     substitute: bool = True
     substitute_floor: float = 0.4  # measured on the dev part: 0.3-0.4 best; 0.5 replaced too little
+    quote_from: int = 16  # measured on the dev part: 8 (as a question alone) and 12 one follow-up fewer; 24 equal
 
 
 def context_weight(base: float, own_terms: int, discount: float) -> float:

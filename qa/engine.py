@@ -232,12 +232,14 @@ class Engine:
             return read if not read.abstained else alone
         return self._answer_in_context(query, context, k, sources)
 
-    def _answer(self, query: "_Query", k: int, sources, *, vector=None, lexical=None, weights=None, keep=None) -> Answer:
+    def _answer(self, query: "_Query", k: int, sources, *, vector=None, lexical=None, weights=None, keep=None,
+                pool: int | None = None) -> Answer:
+        """Answer from the best `max(k, pool)` passages (`pool`: the answer settings' `quote_from`)."""
         lexicon = self.store.lexicon
         vector = query.vector if vector is None else vector
         lexical = lexicon.weights(query.terms) if lexical is None else lexical
         weights = lexicon.idf_by_id(query.terms) if weights is None else weights
-        hits = self._search(lexical, vector, "hybrid", max(k, self.answer_params.quote_from), sources)
+        hits = self._search(lexical, vector, "hybrid", max(k, pool or self.answer_params.quote_from), sources)
         return compose(query.text, vector, weights, hits, self.store, self.sources, self.answer_params, k=k, keep=keep)
 
     # -- conversations --------------------------------------------------------------------------
@@ -330,7 +332,7 @@ class Engine:
         keep = self._bears_on(query)
         asked = self._query(reading.said) if reading.said is not None else query  # "And Iran?" asks the earlier one
         answer = self._answer(asked, k, sources, vector=reading.vector, lexical=reading.lexical,
-                              weights=reading.weights, keep=keep)
+                              weights=reading.weights, keep=keep, pool=self.conversation.quote_from)
         return replace(answer, question=query.text, read_as=conversation.read_as(query.text, [t.query.text for t in turns], reading.said),
                        context_used=True)
 

@@ -142,3 +142,20 @@ def test_a_keyword_search_after_a_conversation_is_answered_alone(engine):
     a = engine.ask(typed, history=["Who is Dmitry Pantus?"])
     assert not a.context_used and a.read_as is None
     assert [q.sentence for q in a.quotes] == [q.sentence for q in engine.ask(typed).quotes]
+
+
+def test_a_follow_up_read_with_context_looks_deeper_before_keeping_its_own_words(engine):
+    from dataclasses import replace
+
+    from qa.conversation import ConversationParams
+    from qa.engine import Engine
+
+    history = ["Where do Tehran and Minsk want to limit the West's influence?"]
+    question = "And where do they look for a counterbalance?"
+    a = engine.ask(question, history=history)
+    assert a.context_used and any("counterbalance" in q.text for q in a.quotes)
+    listed = {h.passage.id for h in a.passages}  # the 5 asked for, and any a quote comes from
+    assert len(listed) <= 5 + len(a.quotes) and all(q.passage_id in listed for q in a.quotes)
+    shallow = Engine(engine.retriever, answer=engine.answer_params,
+                     conversation=replace(ConversationParams(), quote_from=engine.answer_params.quote_from))
+    assert shallow.ask(question, history=history).abstained
