@@ -166,3 +166,26 @@ def test_outside_documents_are_answered_and_a_change_of_topic_stands_alone(tmp_p
                                                   "first_quote_changed": 0}
     assert "read with the earlier question    0 of 4" in table(result)
     assert all(q["after_previous"] == {"read_as": None, "first_quote_relevant": True} for q in result["per_query"])
+
+
+OUTSIDE_CHAINS = ROOT / "eval" / "dbpedia_chains.jsonl"
+
+
+def test_outside_conversations_cite_their_entries_verbatim(tmp_path):
+    """The conversations written on dbpedia-5k (README, "Conversations on outside text"): every
+    evidence string is verbatim in its entry written as a document, and the set has the turns it
+    reports on."""
+    from qa.evaluation.beir import read_corpus
+    from qa.evaluation.documents import entries, write_documents
+
+    dataset = ROOT.parent / "shared" / "datasets" / "dbpedia-5k"
+    if not dataset.exists():
+        pytest.skip(f"{dataset} is not here (it sits beside the project in CI)")
+    rows = [json.loads(line) for line in OUTSIDE_CHAINS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    cited = {ev["source"] for r in rows for ev in r["evidence"]}
+    docs = entries(read_corpus(dataset))
+    assert cited <= set(docs)
+    write_documents({name: docs[name] for name in cited}, tmp_path)
+    gold = load_gold(OUTSIDE_CHAINS, tmp_path)
+    kinds = [g.type for g in gold]
+    assert kinds.count("followup") >= 25 and kinds.count("offtopic") >= 3 and kinds.count("standalone") >= 3
