@@ -102,6 +102,7 @@ def answer_grid(embedder, split: str = "dev"):
     variants = [{"own_terms_discount": d} for d in (0.0, 0.25, 0.5, 0.75, 1.0)]
     variants += [{"substitute_floor": f} for f in (0.3, 0.5)] + [{"substitute": False}]
     variants += [{"resolve_turns": False}, {"spell_out": False}]
+    variants += [{"quote_from": n} for n in (8, 12, 24)]
     for change in variants:  # each against the defaults
         a = run(AnswerParams(), replace(base_conv, **change))
         print(", ".join(f"{k}={v}" for k, v in change.items()).ljust(50) + "".join(f"{a[c]:8.3f}" for c in cols), flush=True)
