@@ -21,7 +21,7 @@ Context is used only when the question needs it:
   for a question with words the documents never use: it is about something else).
 
 A question read with context must still hold on by itself, or the context would
-answer in its place: the first quote must contain one of the question's own terms
+answer in its place: every quote must contain one of the question's own terms
 (or spell out its acronym), or, when it has none ("When?"), offer the kind of
 answer it asks for. An off-topic question after a conversation therefore still
 abstains. Everything here was chosen on the gold conversations' dev part (README,
@@ -46,6 +46,7 @@ FUNCTION_WORDS = (
     "there that this these those then do does did is are was were be been being can could would will shall "
     "should may might must have has had about and but also so plus else other anything something"
 )
+FUNCTION_WORD_SET = frozenset(FUNCTION_WORDS.split())
 # How a whole English question opens: a question word, an auxiliary or modal verb, or a request.
 # A question that opens otherwise and has no question word ("Even after the new sanctions?",
 # "In 2024?", "Belarus too?") is a fragment of one: it leans on the conversation.
@@ -197,10 +198,9 @@ def is_name(text: str) -> bool:
 
 def words_of(question: str) -> list[str]:
     """The content words of a question (not its question words, pronouns or auxiliaries), each once."""
-    function = set(FUNCTION_WORDS.split())
     out: list[str] = []
     for w in WORD_RE.findall(question):
-        if len(w) > 2 and w.lower() not in function and w not in out:
+        if len(w) > 2 and w.lower() not in FUNCTION_WORD_SET and w not in out:
             out.append(w)
     return out
 

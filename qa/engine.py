@@ -225,8 +225,8 @@ class Engine:
         reason = conversation.context_reason(query.text, query.terms)
         if reason is None:
             alone = self._answer(query, k, sources)
-            content = conversation.content_terms(query.terms)
-            if not alone.abstained or len(self.store.lexicon.term_ids(content)) < len(content):
+            content, known = self._own_terms(query)
+            if not alone.abstained or len(known) < len(content):
                 return alone
             read = self._answer_in_context(query, context, k, sources)
             return read if not read.abstained else alone
@@ -264,7 +264,12 @@ class Engine:
     def _needs_context(self, query: "_Query") -> bool:
         return conversation.context_reason(query.text, query.terms) is not None
 
-    def _alone(self, query: "_Query", said: str | None = None) -> "_Reading":
+    def _own_terms(self, query: "_Query") -> tuple[list[str], list[int]]:
+        """A question's own content terms, and the vocabulary ids of those the documents use."""
+        content = conversation.content_terms(query.terms)
+        return content, self.store.lexicon.term_ids(content)
+
+    def _alone(self, query: "_Query", said: "_Query | None" = None) -> "_Reading":
         lexicon = self.store.lexicon
         return _Reading(query.vector, lexicon.weights(query.terms), lexicon.idf_by_id(query.terms), said)
 
@@ -287,13 +292,14 @@ class Engine:
         """
         said = self._substituted(query, turns[-1])
         if said is not None:
-            return self._alone(self._query(said), said)
+            asked = self._query(said)
+            return self._alone(asked, asked)
         p = self.conversation
         recency = conversation.recency_weights(len(turns), p.decay)
         if p.concatenate:
             vector = self._query(" ".join([*(t.query.text for t in turns), query.text])).vector
         else:
-            own = len(self.store.lexicon.term_ids(conversation.content_terms(query.terms)))
+            own = len(self._own_terms(query)[1])
             weight = conversation.context_weight(p.context_weight, own, p.own_terms_discount)
             vector = conversation.blend(query.vector, [t.reading.vector for t in turns], recency, weight)
         reading = self._alone(query)  # BM25 is linear in the query: the turns add their terms, weighted
@@ -312,7 +318,7 @@ class Engine:
         what = conversation.follow_on(query.text)
         if not what:
             return None
-        previous = last.reading.said or last.query.text
+        previous = (last.reading.said or last.query).text
         name = conversation.is_name(what)
         candidates = conversation.mentioned_names(previous)
         if not name:
@@ -330,10 +336,11 @@ class Engine:
     def _answer_in_context(self, query: "_Query", turns: list["_Turn"], k: int, sources) -> Answer:
         reading = self._reading(query, turns)
         keep = self._bears_on(query)
-        asked = self._query(reading.said) if reading.said is not None else query  # "And Iran?" asks the earlier one
+        asked = reading.said or query  # "And Iran?" asks the earlier question, with Iran in it
         answer = self._answer(asked, k, sources, vector=reading.vector, lexical=reading.lexical,
                               weights=reading.weights, keep=keep, pool=self.conversation.quote_from)
-        return replace(answer, question=query.text, read_as=conversation.read_as(query.text, [t.query.text for t in turns], reading.said),
+        said = reading.said.text if reading.said else None
+        return replace(answer, question=query.text, read_as=conversation.read_as(query.text, [t.query.text for t in turns], said),
                        context_used=True)
 
     def _bears_on(self, query: "_Query"):
@@ -341,8 +348,8 @@ class Engine:
         not answer in its place: one of the question's own terms (or a name its acronym spells out),
         or, for a question with no terms of its own ("When?"), the kind of answer it asks for. A
         question whose only terms the documents never use is answered by no sentence."""
-        content = conversation.content_terms(query.terms)
-        own = set(self.store.lexicon.term_ids(content))
+        content, known = self._own_terms(query)
+        own = set(known)
         spelled = conversation.acronyms(query.text) if self.conversation.spell_out else []
         if content and not own and not spelled:
             return lambda c: False  # its words are ones the documents never use ("How tall is he?")
@@ -406,4 +413,4 @@ class _Reading:
     vector: np.ndarray
     lexical: Weights
     weights: Weights
-    said: str | None = None
+    said: _Query | None = None

@@ -168,14 +168,15 @@ def evaluate_documents(dataset: str | Path, work: str | Path, *, model: str | No
             quotes += 1
             bad_offsets += texts[q.source][q.start : q.end] != q.text
         after = engine.ask(question, k=k, history=[order[i - 1]]) if len(order) > 1 else answer
-        after_first += bool(after.quotes and after.quotes[0].source in relevant)
+        after_relevant = bool(after.quotes and after.quotes[0].source in relevant)
+        after_first += after_relevant
         after_context += after.context_used
         after_changed += [q.sentence for q in after.quotes[:1]] != [q.sentence for q in answer.quotes[:1]]
         per_query.append({"id": qid, "question": question, "first_quote_relevant": bool(hits and hits[0]),
                           "any_quote_relevant": any(hits), "abstained": answer.abstained,
                           "first_quote": answer.quotes[0].text if answer.quotes else None,
                           "after_previous": {"read_as": after.read_as,
-                                             "first_quote_relevant": bool(after.quotes and after.quotes[0].source in relevant)}})
+                                             "first_quote_relevant": after_relevant}})
     n = len(queries) or 1
     stats = exclusion_stats(texts, titles)
     return {
