@@ -3,6 +3,7 @@
     .venv/bin/python eval/sweep.py                 # fusion weight x feedback grid
     .venv/bin/python eval/sweep.py --passages      # passage size x overlap on the gold set
     .venv/bin/python eval/sweep.py --answers       # answer-type weight and conversation weights, gold dev part
+    .venv/bin/python eval/sweep.py --conversations # follow-ups leaning on the previous answer's document, dev parts
 
 Prints mean nDCG@10 per setting and dataset; the README's tables come from here.
 Corpus embeddings come from the same cache as `qa eval`, so a second run is quick.
@@ -108,16 +109,43 @@ def answer_grid(embedder, split: str = "dev"):
         print(", ".join(f"{k}={v}" for k, v in change.items()).ljust(50) + "".join(f"{a[c]:8.3f}" for c in cols), flush=True)
 
 
+def conversation_grid(embedder, split: str = "dev"):
+    """How far a short follow-up may lean on the document that answered the previous turn
+    (`lean_on_source`), on the seeds' conversations and on the dbpedia-5k ones (when `qa eval
+    --beir .../dbpedia-5k --documents` has written that corpus as documents)."""
+    from qa.conversation import ConversationParams
+    from qa.evaluation.gold import load_gold_files
+
+    targets = [("seeds", ROOT / "eval" / "seeds_chains.jsonl", ROOT / "seeds")]
+    outside = default_cache().parent / "documents" / "dbpedia-5k" / "seeds"
+    if outside.is_dir():
+        targets.append(("dbpedia-5k", ROOT / "eval" / "dbpedia_chains.jsonl", outside))
+    else:
+        print(f"{outside} is missing: run `qa eval --beir {DATASETS / 'dbpedia-5k'} --documents` first")
+    cols = ["followup_quote_overlap", "followup_quote_at_1", "standalone_quote_overlap", "offtopic_abstained"]
+    print(f"split {split}; " + "  ".join(cols))
+    for name, path, seeds in targets:
+        gold = load_gold_files([path], seeds, split)
+        retriever = prepare(seeds, IndexSettings(), embedder).retriever(embedder)
+        for lean in (0, 1, 2, 3):
+            a = evaluate.evaluate_gold(gold, retriever, ["hybrid"], conversation=ConversationParams(lean_on_source=lean)).answers
+            print(f"{name} lean_on_source={lean}".ljust(50) + "".join(f"{a[c]:8.3f}" for c in cols), flush=True)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--passages", action="store_true", help="sweep passage size and overlap on the gold set")
     ap.add_argument("--answers", action="store_true", help="sweep quote and conversation settings on the gold dev part")
-    ap.add_argument("--split", default="dev", help="gold part for --answers (choose on dev)")
+    ap.add_argument("--conversations", action="store_true",
+                    help="sweep how far short follow-ups lean on the previous answer's document, seeds and dbpedia-5k")
+    ap.add_argument("--split", default="dev", help="gold part for --answers and --conversations (choose on dev)")
     ap.add_argument("--datasets", nargs="*", default=["msmarco-5k", "dbpedia-5k"])
     args = ap.parse_args()
     emb = Embedder()
     if args.answers:
         answer_grid(emb, args.split)
+    elif args.conversations:
+        conversation_grid(emb, args.split)
     elif args.passages:
         passage_grid(emb)
     else:

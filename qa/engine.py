@@ -247,18 +247,21 @@ class Engine:
     def _context(self, earlier: list[str], k: int, sources) -> list["_Turn"]:
         """The earlier turns, oldest first, each read as the conversation read it: an earlier
         follow-up ("What about Iran?") carries its own context on to the next ("Why?")."""
+        p = self.conversation
         turns: list[_Turn] = []
         for text in earlier:
             query = self._query(text)
-            if turns and self.conversation.resolve_turns and self._needs_context(query):
+            if turns and p.resolve_turns and self._needs_context(query):
                 reading = self._reading(query, turns)
             else:
                 reading = self._alone(query)
-            if self.conversation.use_quotes:
+            quoted: frozenset[str] = frozenset()
+            if p.use_quotes or p.lean_on_source:
                 answer = self._respond(query, turns, k, sources)
-                if answer.quotes:
+                quoted = frozenset(q.source for q in answer.quotes)
+                if p.use_quotes and answer.quotes:
                     reading = self._with_quote(reading, answer.quotes[0])
-            turns.append(_Turn(query, reading))
+            turns.append(_Turn(query, reading, quoted))
         return turns
 
     def _needs_context(self, query: "_Query") -> bool:
@@ -335,7 +338,7 @@ class Engine:
 
     def _answer_in_context(self, query: "_Query", turns: list["_Turn"], k: int, sources) -> Answer:
         reading = self._reading(query, turns)
-        keep = self._bears_on(query)
+        keep = self._bears_on(query, turns[-1].quoted)
         asked = reading.said or query  # "And Iran?" asks the earlier question, with Iran in it
         answer = self._answer(asked, k, sources, vector=reading.vector, lexical=reading.lexical,
                               weights=reading.weights, keep=keep, pool=self.conversation.quote_from)
@@ -343,11 +346,17 @@ class Engine:
         return replace(answer, question=query.text, read_as=conversation.read_as(query.text, [t.query.text for t in turns], said),
                        context_used=True)
 
-    def _bears_on(self, query: "_Query"):
+    def _bears_on(self, query: "_Query", quoted: frozenset[str] = frozenset()):
         """What a sentence must hold to answer a follow-up read with context, so that the context does
         not answer in its place: one of the question's own terms (or a name its acronym spells out),
         or, for a question with no terms of its own ("When?"), the kind of answer it asks for. A
-        question whose only terms the documents never use is answered by no sentence."""
+        question whose only terms the documents never use is answered by no sentence.
+
+        A short follow-up ("When did he die?", "Who won?") says little by itself and means the
+        thing the conversation is about: it may also quote a sentence of a document that answered
+        the previous turn (`quoted`), in its own words or not, as long as it has at most
+        `lean_on_source` terms of its own and the documents use every one of them.
+        """
         content, known = self._own_terms(query)
         own = set(known)
         spelled = conversation.acronyms(query.text) if self.conversation.spell_out else []
@@ -356,10 +365,11 @@ class Engine:
         kind = answer_type.question_type(query.text) if not own else None
         if not own and not spelled and kind is None:
             return None
+        leans = quoted if conversation.leans_on_source(len(content), len(known), self.conversation) else frozenset()
 
         def bears_on(c) -> bool:
-            return (bool(own.intersection(c.terms)) or any(conversation.spells_out(a, c.text) for a in spelled)
-                    or answer_type.offers(kind, c.text))
+            return (c.source in leans or bool(own.intersection(c.terms))
+                    or any(conversation.spells_out(a, c.text) for a in spelled) or answer_type.offers(kind, c.text))
         return bears_on
 
     def _check_sources(self, sources: list[str] | None) -> None:
@@ -398,11 +408,11 @@ class _Query:
 
 @dataclass(frozen=True, eq=False)
 class _Turn:
-    """An earlier turn of a conversation and how it was read (with the quote that answered it,
-    when earlier answers are used)."""
+    """An earlier turn of a conversation, how it was read, and which sources its answer quoted."""
 
     query: _Query
     reading: "_Reading"
+    quoted: frozenset[str] = frozenset()  # the sources its answer quoted (when `lean_on_source` needs them)
 
 
 @dataclass(frozen=True, eq=False)

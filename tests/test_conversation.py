@@ -159,3 +159,42 @@ def test_a_follow_up_read_with_context_looks_deeper_before_keeping_its_own_words
     shallow = Engine(engine.retriever, answer=engine.answer_params,
                      conversation=replace(ConversationParams(), quote_from=engine.answer_params.quote_from))
     assert shallow.ask(question, history=history).abstained
+
+
+def _people(tmp_path, embedder):
+    """Two short biographies written as documents, indexed with the bundled model."""
+    from qa.engine import Engine
+    from qa.index import build_index, load_index
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "lovelace.txt").write_text(
+        "Ada Lovelace\n\nAugusta Ada King, Countess of Lovelace (10 December 1815 – 27 November 1852), was an "
+        "English mathematician and writer. She is chiefly known for her work on Charles Babbage's proposed "
+        "mechanical computer, the Analytical Engine.\n", encoding="utf-8")
+    (seeds / "hopper.txt").write_text(
+        "Grace Hopper\n\nGrace Brewster Hopper was an American computer scientist and United States Navy rear "
+        "admiral. She was a pioneer of computer programming and popularised machine-independent programming "
+        "languages. Hopper died in her sleep in Arlington, Virginia, on January 1, 1992.\n", encoding="utf-8")
+    build_index(seeds, tmp_path / "index", embedder=embedder)
+    return Engine.from_index(load_index(tmp_path / "index", seeds=seeds), embedder)
+
+
+def test_a_short_follow_up_stays_with_the_document_the_conversation_is_about(tmp_path, embedder):
+    """"When did she die?" after a question about Ada Lovelace: the sentence that answers it gives her
+    dates, not the word "die"; requiring the question's own words would quote the other biography."""
+    from dataclasses import replace
+
+    from qa.conversation import ConversationParams
+    from qa.engine import Engine
+
+    engine = _people(tmp_path, embedder)
+    history = ["What is Ada Lovelace known for?"]
+    a = engine.ask("When did she die?", history=history)
+    assert a.context_used and a.quotes[0].source == "lovelace.txt" and "1852" in a.quotes[0].text
+    strict = Engine(engine.retriever, answer=engine.answer_params,
+                    conversation=replace(ConversationParams(), lean_on_source=0))
+    b = strict.ask("When did she die?", history=history)
+    assert b.abstained or all(q.source == "hopper.txt" for q in b.quotes)
+    # A question that names something neither document holds still abstains.
+    assert engine.ask("What was her favourite opera?", history=history).abstained
