@@ -247,22 +247,25 @@ class Engine:
     def _context(self, earlier: list[str], k: int, sources) -> list["_Turn"]:
         """The earlier turns, oldest first, each read as the conversation read it: an earlier
         follow-up ("What about Iran?") carries its own context on to the next ("Why?")."""
-        p = self.conversation
         turns: list[_Turn] = []
         for text in earlier:
             query = self._query(text)
-            if turns and p.resolve_turns and self._needs_context(query):
+            if turns and self.conversation.resolve_turns and self._needs_context(query):
                 reading = self._reading(query, turns)
             else:
                 reading = self._alone(query)
-            quoted: frozenset[str] = frozenset()
-            if p.use_quotes or p.lean_on_source:
+            if self.conversation.use_quotes:
                 answer = self._respond(query, turns, k, sources)
-                quoted = frozenset(q.source for q in answer.quotes)
-                if p.use_quotes and answer.quotes:
+                if answer.quotes:
                     reading = self._with_quote(reading, answer.quotes[0])
-            turns.append(_Turn(query, reading, quoted))
+            turns.append(_Turn(query, reading))
         return turns
+
+    def _quoted(self, turns: list["_Turn"], k: int, sources) -> frozenset[str]:
+        """The sources the answer to the last earlier turn quoted (that turn answered as it was,
+        with the turns before it); computed only for a follow-up that leans on them."""
+        answer = self._respond(turns[-1].query, turns[:-1], k, sources)
+        return frozenset(q.source for q in answer.quotes)
 
     def _needs_context(self, query: "_Query") -> bool:
         return conversation.context_reason(query.text, query.terms) is not None
@@ -338,7 +341,7 @@ class Engine:
 
     def _answer_in_context(self, query: "_Query", turns: list["_Turn"], k: int, sources) -> Answer:
         reading = self._reading(query, turns)
-        keep = self._bears_on(query, turns[-1].quoted)
+        keep = self._bears_on(query, lambda: self._quoted(turns, k, sources))
         asked = reading.said or query  # "And Iran?" asks the earlier question, with Iran in it
         answer = self._answer(asked, k, sources, vector=reading.vector, lexical=reading.lexical,
                               weights=reading.weights, keep=keep, pool=self.conversation.quote_from)
@@ -346,7 +349,7 @@ class Engine:
         return replace(answer, question=query.text, read_as=conversation.read_as(query.text, [t.query.text for t in turns], said),
                        context_used=True)
 
-    def _bears_on(self, query: "_Query", quoted: frozenset[str] = frozenset()):
+    def _bears_on(self, query: "_Query", quoted: Callable[[], frozenset[str]] = frozenset):
         """What a sentence must hold to answer a follow-up read with context, so that the context does
         not answer in its place: one of the question's own terms (or a name its acronym spells out),
         or, for a question with no terms of its own ("When?"), the kind of answer it asks for. A
@@ -354,7 +357,7 @@ class Engine:
 
         A short follow-up ("When did he die?", "Who won?") says little by itself and means the
         thing the conversation is about: it may also quote a sentence of a document that answered
-        the previous turn (`quoted`), in its own words or not, as long as it has at most
+        the previous turn (`quoted()`, asked only then), in its own words or not, as long as it has at most
         `lean_on_source` terms of its own and the documents use every one of them.
         """
         content, known = self._own_terms(query)
@@ -365,7 +368,7 @@ class Engine:
         kind = answer_type.question_type(query.text) if not own else None
         if not own and not spelled and kind is None:
             return None
-        leans = quoted if conversation.leans_on_source(len(content), len(known), self.conversation) else frozenset()
+        leans = quoted() if conversation.leans_on_source(len(content), len(known), self.conversation) else frozenset()
 
         def bears_on(c) -> bool:
             return (c.source in leans or bool(own.intersection(c.terms))
@@ -408,11 +411,11 @@ class _Query:
 
 @dataclass(frozen=True, eq=False)
 class _Turn:
-    """An earlier turn of a conversation, how it was read, and which sources its answer quoted."""
+    """An earlier turn of a conversation and how it was read (with the quote that answered it,
+    when earlier answers are used)."""
 
     query: _Query
     reading: "_Reading"
-    quoted: frozenset[str] = frozenset()  # the sources its answer quoted (when `lean_on_source` needs them)
 
 
 @dataclass(frozen=True, eq=False)
