@@ -11,10 +11,11 @@ from typing import Callable
 
 import numpy as np
 
-from . import answer_type, disagreement, quotes
+from . import answer_type, disagreement, follow_up_quotes, quotes
 from .disagreement import Disagreement
 from .documents import SourceInfo
 from .errors import InputError
+from .follow_up_quotes import FollowUp, FollowUpRanker
 from .store.base import Store
 from .quotes import Candidate, Quote
 from .retrieval import Hit
@@ -129,6 +130,8 @@ def compose(
     *,
     k: int | None = None,
     keep: Callable[[Candidate], bool] | None = None,
+    follow_up: FollowUp | None = None,
+    ranker: FollowUpRanker | None = None,
 ) -> Answer:
     """Choose quotes from the hits, detect disagreements, or abstain.
 
@@ -140,20 +143,22 @@ def compose(
         k: how many passages the answer lists (default: all); a passage beyond
             `k` that a quote comes from is listed as well.
         keep: only sentences it accepts may be quoted (a follow-up read with the conversation
-            quotes only sentences that bear on the follow-up itself).
+            quotes only sentences that bear on the follow-up itself), or, with a `ranker`, only
+            they decide whether to answer (the best relevance among them).
+        follow_up, ranker: a follow-up read with the conversation: its quotes are ranked by the
+            fitted model (`follow_up_quotes`) among all candidates, once `keep` has let it answer.
     """
     shown = hits[:k] if k else hits
     kind = answer_type.question_type(question)
-    ranked = quotes.candidates(question_vector, question_weights, hits, store,
-                               lexical_weight=params.lexical_weight, passage_weight=params.passage_weight,
-                               kind=kind, type_weight=params.type_weight,
-                               overlap_bonus=params.overlap_bonus)
-    if keep is not None:
-        ranked = [c for c in ranked if keep(c)]
-    relevance = max((c.relevance for c in ranked), default=0.0)
+    ranked = candidates(question, question_vector, question_weights, hits, store, params)
+    bearing = ranked if keep is None else [c for c in ranked if keep(c)]
+    relevance = max((c.relevance for c in bearing), default=0.0)
     if relevance < params.abstain_below:
         return Answer(question, True, _abstention(hits, relevance, params), (), tuple(shown), (), relevance)
-    chosen = quotes.select(ranked, max_quotes=params.max_quotes, per_source=params.per_source, margin=params.margin)
+    modelled = follow_up is not None and ranker is not None
+    ranked = follow_up_quotes.rank(ranked, follow_up, ranker) if modelled else bearing
+    margin = ranker.margin if modelled else params.margin
+    chosen = quotes.select(ranked, max_quotes=params.max_quotes, per_source=params.per_source, margin=margin)
     pool = [c for c in ranked[: params.disagreement_pool] if c.relevance >= params.abstain_below and c not in chosen]
     best = len(chosen)
     chosen += _conflicting(chosen, pool, params)
@@ -162,6 +167,9 @@ def compose(
                        passage_weight=params.passage_weight, overlap_bonus=params.overlap_bonus,
                        type_weight=params.type_weight, reason="relevance" if i < best else "disagreement")
             for i, c in enumerate(chosen)]
+    if modelled:
+        for w, row in zip(whys, follow_up_quotes.features(chosen, follow_up)):
+            w["score"], w["ranked_by"] = ranker.parts(row), "follow-up model"
     numbered = quotes.number(chosen, sources, whys)
     found = disagreement.find(
         [q.text for q in numbered],
@@ -173,6 +181,15 @@ def compose(
     quoted = {q.passage_id for q in numbered}
     listed = [h for h in hits if h in shown or h.passage.id in quoted]
     return Answer(question, False, render(numbered, found), tuple(numbered), tuple(listed), tuple(found), relevance)
+
+
+def candidates(question: str, question_vector: np.ndarray, question_weights: dict[int, float], hits: list[Hit],
+               store: Store, params: AnswerParams = AnswerParams()) -> list[Candidate]:
+    """Every quotable sentence of the hits, scored for the question with the answer settings, best first."""
+    return quotes.candidates(question_vector, question_weights, hits, store,
+                             lexical_weight=params.lexical_weight, passage_weight=params.passage_weight,
+                             kind=answer_type.question_type(question), type_weight=params.type_weight,
+                             overlap_bonus=params.overlap_bonus)
 
 
 def _conflicting(chosen: list[Candidate], pool: list[Candidate], params: AnswerParams, limit: int = 2) -> list[Candidate]:

@@ -36,6 +36,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .follow_up_quotes import FollowUpRanker
+
 REFERS_BACK = frozenset("he him his she her hers it its they them their theirs there that this these those then "
                         "latter former meanwhile afterwards afterward instead likewise similarly otherwise thereafter".split())
 CONTINUES_RE = re.compile(r"^\s*(?:and|but|also|so|plus|what about|how about|what of|and what|and how)\b", re.I)
@@ -107,6 +109,9 @@ class ConversationParams:
         quote_from: how many passages a follow-up read with context quotes from. It may quote
             only sentences that bear on its own words, so it looks deeper than a question alone
             (`AnswerParams.quote_from`) before that filter.
+        ranker: how a follow-up read with context ranks its quotes, once the sentences that bear
+            on its own words have let it answer (`follow_up_quotes`); None: only those sentences
+            are quoted, ranked like a question's alone (round five).
     """
 
     turns: int = 3
@@ -123,6 +128,9 @@ class ConversationParams:
     quote_from: int = 16  # measured on the dev part: 8 (as a question alone) and 12 one follow-up fewer; 24 equal
     lean_on_source: int = 1  # measured on the two dev parts (seeds, dbpedia-5k): 0: 31 + 14 follow-ups, 1: 31 + 18,
     # 2: 30 + 21, 3: 30 + 22 and one more off-topic answered; 2 failed the test part's abstention floor
+    ranker: FollowUpRanker | None = None  # measured (README, "Follow-ups"): 5-fold cross-validated on the two
+    # dev parts, FollowUpRanker() took follow-ups quoting the evidence from 31 + 18 to 31 + 25; on the test
+    # parts, dbpedia-5k's 14 -> 17 of 26 but the seeds' 17 -> 14 of 35, under that part's floor: off
 
 
 def context_weight(base: float, own_terms: int, discount: float) -> float:

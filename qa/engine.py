@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -12,15 +13,17 @@ from typing import Callable
 import numpy as np
 
 from . import answer_type, conversation
-from .answer import Answer, AnswerParams, check_history, check_question, compose
+from . import follow_up_quotes
+from .answer import Answer, AnswerParams, candidates, check_history, check_question, compose
 from .conversation import ConversationParams
 from .documents import SourceInfo
 from .embeddings import Embedder
 from .errors import InputError, ModelMismatchError, SourceChangedError
+from .follow_up_quotes import FollowUp
 from .index import BuildReport, Index, ensure_index, load_index, recorded_settings
 from .lexical import Weights, add_weights, query_terms
 from .normalize import normalize
-from .quotes import Quote
+from .quotes import Candidate, Quote
 from .retrieval import MODES, Hit, RetrievalParams, Retriever
 from .settings import IndexSettings
 from .store.base import StoreConfig
@@ -233,14 +236,15 @@ class Engine:
         return self._answer_in_context(query, context, k, sources)
 
     def _answer(self, query: "_Query", k: int, sources, *, vector=None, lexical=None, weights=None, keep=None,
-                pool: int | None = None) -> Answer:
+                pool: int | None = None, follow_up: FollowUp | None = None, ranker=None) -> Answer:
         """Answer from the best `max(k, pool)` passages (`pool`: the answer settings' `quote_from`)."""
         lexicon = self.store.lexicon
         vector = query.vector if vector is None else vector
         lexical = lexicon.weights(query.terms) if lexical is None else lexical
         weights = lexicon.idf_by_id(query.terms) if weights is None else weights
         hits = self._search(lexical, vector, "hybrid", max(k, pool or self.answer_params.quote_from), sources)
-        return compose(query.text, vector, weights, hits, self.store, self.sources, self.answer_params, k=k, keep=keep)
+        return compose(query.text, vector, weights, hits, self.store, self.sources, self.answer_params, k=k, keep=keep,
+                       follow_up=follow_up, ranker=ranker)
 
     # -- conversations --------------------------------------------------------------------------
 
@@ -260,12 +264,6 @@ class Engine:
                     reading = self._with_quote(reading, answer.quotes[0])
             turns.append(_Turn(query, reading))
         return turns
-
-    def _quoted(self, turns: list["_Turn"], k: int, sources) -> frozenset[str]:
-        """The sources the answer to the last earlier turn quoted (that turn answered as it was,
-        with the turns before it); computed only for a follow-up that leans on them."""
-        answer = self._respond(turns[-1].query, turns[:-1], k, sources)
-        return frozenset(q.source for q in answer.quotes)
 
     def _needs_context(self, query: "_Query") -> bool:
         return conversation.context_reason(query.text, query.terms) is not None
@@ -339,12 +337,42 @@ class Engine:
             return None
         return conversation.substitute(previous, candidates[best], what)
 
-    def _answer_in_context(self, query: "_Query", turns: list["_Turn"], k: int, sources) -> Answer:
+    def follow_up_candidates(self, question: str, history: list[str], *, k: int = 5,
+                             sources: list[str] | None = None) -> tuple[list[Candidate], np.ndarray] | None:
+        """The sentences a follow-up read with its conversation chooses its quotes from, and their
+        `follow_up_quotes.FEATURES` (None when the question needs no context): what the follow-up
+        ranker is fitted on (`eval/fit_follow_ups.py`)."""
+        query = self._query(check_question(question))
+        if not history or not self._needs_context(query):
+            return None
+        turns = self._context(check_history(history)[-self.conversation.turns:], k, sources)
+        reading, _, asked, follow_up = self._follow_up(query, turns, k, sources, measured=True)
+        hits = self._search(reading.lexical, reading.vector, "hybrid", max(k, self.conversation.quote_from), sources)
+        found = candidates(asked.text, reading.vector, reading.weights, hits, self.store, self.answer_params)
+        return found, follow_up_quotes.features(found, follow_up)
+
+    def _follow_up(self, query: "_Query", turns: list["_Turn"], k: int, sources, *, measured: bool):
+        """A follow-up read with the turns: its reading, what its quotes must bear on, the question
+        it asks ("And Iran?" asks the earlier question, with Iran in it) and, when `measured`, what
+        the follow-up ranker measures its candidates against. The previous answer is found once,
+        and without the ranker only for a follow-up that leans on it."""
         reading = self._reading(query, turns)
-        keep = self._bears_on(query, lambda: self._quoted(turns, k, sources))
-        asked = reading.said or query  # "And Iran?" asks the earlier question, with Iran in it
+        previous = functools.cache(lambda: self._respond(turns[-1].query, turns[:-1], k, sources).quotes)
+        keep = self._bears_on(query, lambda: frozenset(q.source for q in previous()))
+        asked = reading.said or query
+        if not measured:
+            return reading, keep, asked, None
+        follow_up = FollowUp(query.vector, turns[-1].query.vector, self.store.lexicon.idf_by_id(asked.terms),
+                             frozenset(self._own_terms(query)[1]), frozenset(q.source for q in previous()),
+                             frozenset((q.source, q.start) for q in previous()))
+        return reading, keep, asked, follow_up
+
+    def _answer_in_context(self, query: "_Query", turns: list["_Turn"], k: int, sources) -> Answer:
+        ranker = self.conversation.ranker
+        reading, keep, asked, follow_up = self._follow_up(query, turns, k, sources, measured=ranker is not None)
         answer = self._answer(asked, k, sources, vector=reading.vector, lexical=reading.lexical,
-                              weights=reading.weights, keep=keep, pool=self.conversation.quote_from)
+                              weights=reading.weights, keep=keep, pool=self.conversation.quote_from,
+                              follow_up=follow_up, ranker=ranker)
         said = reading.said.text if reading.said else None
         return replace(answer, question=query.text, read_as=conversation.read_as(query.text, [t.query.text for t in turns], said),
                        context_used=True)

@@ -113,6 +113,8 @@ def why_html(why: dict) -> str:
         ("score", " + ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in parts.items() if k != "total" and v)
          + f" = {parts.get('total', 0):.3f}"),
     ]
+    if why.get("ranked_by"):
+        rows.append(("ranked by", f"the {why['ranked_by']} (score: its log-odds of answering)"))
     if why.get("question_type"):
         rows.append(("the question asks for", f"{why['question_type']} ({'offered' if why.get('type_match') else 'not offered'})"))
     body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
