@@ -28,6 +28,19 @@ def read_source(seeds: Path, source: str) -> str:
         return fh.read()
 
 
+def engine_over(tmp_path: Path, embedder, documents: dict[str, str]):
+    """An engine over a few short documents (file name -> text), indexed with the bundled model."""
+    from qa.engine import Engine
+    from qa.index import build_index, load_index
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name, text in documents.items():
+        (seeds / name).write_text(text, encoding="utf-8")
+    build_index(seeds, tmp_path / "index", embedder=embedder)
+    return Engine.from_index(load_index(tmp_path / "index", seeds=seeds), embedder)
+
+
 @pytest.fixture(scope="session")
 def embedder():
     from qa.embeddings import Embedder

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, SEEDS, read_source
+from conftest import ROOT, SEEDS, engine_over, read_source
 
 from qa import conversation
 from qa.errors import InputError
@@ -163,21 +163,13 @@ def test_a_follow_up_read_with_context_looks_deeper_before_keeping_its_own_words
 
 def _people(tmp_path, embedder):
     """Two short biographies written as documents, indexed with the bundled model."""
-    from qa.engine import Engine
-    from qa.index import build_index, load_index
-
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "lovelace.txt").write_text(
-        "Ada Lovelace\n\nAugusta Ada King, Countess of Lovelace (10 December 1815 – 27 November 1852), was an "
-        "English mathematician and writer. She is chiefly known for her work on Charles Babbage's proposed "
-        "mechanical computer, the Analytical Engine.\n", encoding="utf-8")
-    (seeds / "hopper.txt").write_text(
-        "Grace Hopper\n\nGrace Brewster Hopper was an American computer scientist and United States Navy rear "
-        "admiral. She was a pioneer of computer programming and popularised machine-independent programming "
-        "languages. Hopper died in her sleep in Arlington, Virginia, on January 1, 1992.\n", encoding="utf-8")
-    build_index(seeds, tmp_path / "index", embedder=embedder)
-    return Engine.from_index(load_index(tmp_path / "index", seeds=seeds), embedder)
+    return engine_over(tmp_path, embedder, {
+        "lovelace.txt": "Ada Lovelace\n\nAugusta Ada King, Countess of Lovelace (10 December 1815 – 27 November 1852), "
+        "was an English mathematician and writer. She is chiefly known for her work on Charles Babbage's proposed "
+        "mechanical computer, the Analytical Engine.\n",
+        "hopper.txt": "Grace Hopper\n\nGrace Brewster Hopper was an American computer scientist and United States Navy "
+        "rear admiral. She was a pioneer of computer programming and popularised machine-independent programming "
+        "languages. Hopper died in her sleep in Arlington, Virginia, on January 1, 1992.\n"})
 
 
 def test_a_short_follow_up_stays_with_the_document_the_conversation_is_about(tmp_path, embedder):

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import engine_over
 
 from qa.follow_up_quotes import FEATURES, FollowUpRanker, fit
 
@@ -35,22 +36,13 @@ def test_a_ranker_names_what_it_needs_and_its_parts_sum_to_its_score():
 
 def _airlines(tmp_path, embedder):
     """Two airlines' entries written as documents: only one says "main base", the other "hub"."""
-    from qa.engine import Engine
-    from qa.index import build_index, load_index
-
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "singapore.txt").write_text(
-        "Singapore Airlines\n\nSingapore Airlines Limited is the flag carrier airline of Singapore. It operates "
-        "from its hub at Changi Airport and flies to more than sixty destinations in over thirty countries. "
-        "Its wholly owned subsidiary Scoot manages low-cost flights on short and medium-haul routes.\n",
-        encoding="utf-8")
-    (seeds / "cargo.txt").write_text(
-        "Air China Cargo\n\nAir China Cargo is a cargo airline with its head office in Beijing, China. It "
-        "operates scheduled freight services to destinations in Asia, Europe and North America. Its main base is "
-        "Beijing Capital International Airport.\n", encoding="utf-8")
-    build_index(seeds, tmp_path / "index", embedder=embedder)
-    return Engine.from_index(load_index(tmp_path / "index", seeds=seeds), embedder)
+    return engine_over(tmp_path, embedder, {
+        "singapore.txt": "Singapore Airlines\n\nSingapore Airlines Limited is the flag carrier airline of Singapore. "
+        "It operates from its hub at Changi Airport and flies to more than sixty destinations in over thirty "
+        "countries. Its wholly owned subsidiary Scoot manages low-cost flights on short and medium-haul routes.\n",
+        "cargo.txt": "Air China Cargo\n\nAir China Cargo is a cargo airline with its head office in Beijing, China. "
+        "It operates scheduled freight services to destinations in Asia, Europe and North America. Its main base "
+        "is Beijing Capital International Airport.\n"})
 
 
 def test_with_the_ranker_a_follow_up_quotes_the_airline_the_conversation_is_about(tmp_path, embedder):
