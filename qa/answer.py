@@ -150,13 +150,18 @@ def compose(
     """
     shown = hits[:k] if k else hits
     kind = answer_type.question_type(question)
-    ranked = candidates(question, question_vector, question_weights, hits, store, params)
+    ranked = _candidates(kind, question_vector, question_weights, hits, store, params)
     bearing = ranked if keep is None else [c for c in ranked if keep(c)]
     relevance = max((c.relevance for c in bearing), default=0.0)
     if relevance < params.abstain_below:
         return Answer(question, True, _abstention(hits, relevance, params), (), tuple(shown), (), relevance)
     modelled = follow_up is not None and ranker is not None
-    ranked = follow_up_quotes.rank(ranked, follow_up, ranker) if modelled else bearing
+    rows: dict[tuple[str, int], np.ndarray] = {}  # a modelled sentence's features, for its `why`
+    if modelled:
+        scored = follow_up_quotes.rank(ranked, follow_up, ranker)
+        ranked, rows = [c for c, _ in scored], {(c.source, c.start): row for c, row in scored}
+    else:
+        ranked = bearing
     margin = ranker.margin if modelled else params.margin
     chosen = quotes.select(ranked, max_quotes=params.max_quotes, per_source=params.per_source, margin=margin)
     pool = [c for c in ranked[: params.disagreement_pool] if c.relevance >= params.abstain_below and c not in chosen]
@@ -168,8 +173,8 @@ def compose(
                        type_weight=params.type_weight, reason="relevance" if i < best else "disagreement")
             for i, c in enumerate(chosen)]
     if modelled:
-        for w, row in zip(whys, follow_up_quotes.features(chosen, follow_up)):
-            w["score"], w["ranked_by"] = ranker.parts(row), "follow-up model"
+        for w, c in zip(whys, chosen):
+            w["score"], w["ranked_by"] = ranker.parts(rows[c.source, c.start]), "follow-up model"
     numbered = quotes.number(chosen, sources, whys)
     found = disagreement.find(
         [q.text for q in numbered],
@@ -186,10 +191,15 @@ def compose(
 def candidates(question: str, question_vector: np.ndarray, question_weights: dict[int, float], hits: list[Hit],
                store: Store, params: AnswerParams = AnswerParams()) -> list[Candidate]:
     """Every quotable sentence of the hits, scored for the question with the answer settings, best first."""
+    return _candidates(answer_type.question_type(question), question_vector, question_weights, hits, store, params)
+
+
+def _candidates(kind: str | None, question_vector: np.ndarray, question_weights: dict[int, float], hits: list[Hit],
+                store: Store, params: AnswerParams) -> list[Candidate]:
+    """`candidates`, for a question whose kind of answer (`answer_type.question_type`) is known."""
     return quotes.candidates(question_vector, question_weights, hits, store,
                              lexical_weight=params.lexical_weight, passage_weight=params.passage_weight,
-                             kind=answer_type.question_type(question), type_weight=params.type_weight,
-                             overlap_bonus=params.overlap_bonus)
+                             kind=kind, type_weight=params.type_weight, overlap_bonus=params.overlap_bonus)
 
 
 def _conflicting(chosen: list[Candidate], pool: list[Candidate], params: AnswerParams, limit: int = 2) -> list[Candidate]:

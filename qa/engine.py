@@ -358,12 +358,13 @@ class Engine:
         and without the ranker only for a follow-up that leans on it."""
         reading = self._reading(query, turns)
         previous = functools.cache(lambda: self._respond(turns[-1].query, turns[:-1], k, sources).quotes)
-        keep = self._bears_on(query, lambda: frozenset(q.source for q in previous()))
+        quoted_sources = functools.cache(lambda: frozenset(q.source for q in previous()))
+        keep = self._bears_on(query, quoted_sources)
         asked = reading.said or query
         if not measured:
             return reading, keep, asked, None
         follow_up = FollowUp(query.vector, turns[-1].query.vector, self.store.lexicon.idf_by_id(asked.terms),
-                             frozenset(self._own_terms(query)[1]), frozenset(q.source for q in previous()),
+                             frozenset(self._own_terms(query)[1]), quoted_sources(),
                              frozenset((q.source, q.start) for q in previous()))
         return reading, keep, asked, follow_up
 

@@ -108,13 +108,14 @@ class FollowUpRanker:
         return out
 
 
-def rank(candidates: list[Candidate], f: FollowUp, ranker: FollowUpRanker) -> list[Candidate]:
-    """The candidates scored by the model, best first."""
+def rank(candidates: list[Candidate], f: FollowUp, ranker: FollowUpRanker) -> list[tuple[Candidate, np.ndarray]]:
+    """The candidates scored by the model, best first, each with its row of features."""
     if not candidates:
         return []
-    scores = features(candidates, f) @ np.asarray(ranker.weights) + ranker.bias
-    ranked = [replace(c, score=float(s)) for c, s in zip(candidates, scores)]
-    return sorted(ranked, key=lambda c: -c.score)
+    x = features(candidates, f)
+    scores = x @ np.asarray(ranker.weights) + ranker.bias
+    ranked = [(replace(c, score=float(s)), row) for c, s, row in zip(candidates, scores, x)]
+    return sorted(ranked, key=lambda pair: -pair[0].score)
 
 
 def fit(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, steps: int = 3000) -> tuple[np.ndarray, float]:
