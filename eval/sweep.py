@@ -3,7 +3,7 @@
     .venv/bin/python eval/sweep.py                 # fusion weight x feedback grid
     .venv/bin/python eval/sweep.py --passages      # passage size x overlap on the gold set
     .venv/bin/python eval/sweep.py --answers       # answer-type weight and conversation weights, gold dev part
-    .venv/bin/python eval/sweep.py --conversations # follow-ups leaning on the previous answer's document, dev parts
+    .venv/bin/python eval/sweep.py --conversations # follow-ups: the previous answer's document, new terms; dev parts
 
 Prints mean nDCG@10 per setting and dataset; the README's tables come from here.
 Corpus embeddings come from the same cache as `qa eval`, so a second run is quick.
@@ -111,8 +111,9 @@ def answer_grid(embedder, split: str = "dev"):
 
 def conversation_grid(embedder, split: str = "dev"):
     """How far a short follow-up may lean on the document that answered the previous turn
-    (`lean_on_source`), on the seeds' conversations and on the dbpedia-5k ones (when `qa eval
-    --beir .../dbpedia-5k --documents` has written that corpus as documents)."""
+    (`lean_on_source`), and whether its quotes must hold the terms it adds to the conversation
+    (`new_terms`), on the seeds' conversations and on the dbpedia-5k ones (when `qa eval --beir
+    .../dbpedia-5k --documents` has written that corpus as documents)."""
     from qa.conversation import ConversationParams
     from qa.evaluation.gold import load_gold_files
 
@@ -127,9 +128,11 @@ def conversation_grid(embedder, split: str = "dev"):
     for name, path, seeds in targets:
         gold = load_gold_files([path], seeds, split)
         retriever = prepare(seeds, IndexSettings(), embedder).retriever(embedder)
-        for lean in (0, 1, 2, 3):
-            a = evaluate.evaluate_gold(gold, retriever, ["hybrid"], conversation=ConversationParams(lean_on_source=lean)).answers
-            print(f"{name} lean_on_source={lean}".ljust(50) + "".join(f"{a[c]:8.3f}" for c in cols), flush=True)
+        variants = [{"lean_on_source": lean} for lean in (0, 1, 2, 3)] + [{"new_terms": False}]
+        for change in variants:  # each against the defaults
+            a = evaluate.evaluate_gold(gold, retriever, ["hybrid"], conversation=ConversationParams(**change)).answers
+            label = ", ".join(f"{k}={v}" for k, v in change.items())
+            print(f"{name} {label}".ljust(50) + "".join(f"{a[c]:8.3f}" for c in cols), flush=True)
 
 
 if __name__ == "__main__":
@@ -137,7 +140,8 @@ if __name__ == "__main__":
     ap.add_argument("--passages", action="store_true", help="sweep passage size and overlap on the gold set")
     ap.add_argument("--answers", action="store_true", help="sweep quote and conversation settings on the gold dev part")
     ap.add_argument("--conversations", action="store_true",
-                    help="sweep how far short follow-ups lean on the previous answer's document, seeds and dbpedia-5k")
+                    help="sweep how far short follow-ups lean on the previous answer's document, and new terms, "
+                         "seeds and dbpedia-5k")
     ap.add_argument("--split", default="dev", help="gold part for --answers and --conversations (choose on dev)")
     ap.add_argument("--datasets", nargs="*", default=["msmarco-5k", "dbpedia-5k"])
     args = ap.parse_args()

@@ -359,7 +359,9 @@ class Engine:
         reading = self._reading(query, turns)
         previous = functools.cache(lambda: self._respond(turns[-1].query, turns[:-1], k, sources).quotes)
         quoted_sources = functools.cache(lambda: frozenset(q.source for q in previous()))
-        keep = self._bears_on(query, quoted_sources)
+        asked_before = frozenset(i for t in turns for i in self._own_terms(t.query)[1]) \
+            if self.conversation.new_terms else frozenset()
+        keep = self._bears_on(query, quoted_sources, asked_before)
         asked = reading.said or query
         if not measured:
             return reading, keep, asked, None
@@ -378,11 +380,14 @@ class Engine:
         return replace(answer, question=query.text, read_as=conversation.read_as(query.text, [t.query.text for t in turns], said),
                        context_used=True)
 
-    def _bears_on(self, query: "_Query", quoted: Callable[[], frozenset[str]] = frozenset):
+    def _bears_on(self, query: "_Query", quoted: Callable[[], frozenset[str]] = frozenset,
+                  asked_before: frozenset[int] = frozenset()):
         """What a sentence must hold to answer a follow-up read with context, so that the context does
         not answer in its place: one of the question's own terms (or a name its acronym spells out),
         or, for a question with no terms of its own ("When?"), the kind of answer it asks for. A
-        question whose only terms the documents never use is answered by no sentence.
+        question whose only terms the documents never use is answered by no sentence. Of its own
+        terms, those that `asked_before` (the earlier questions' terms) lacks are what it asks, when
+        there are any ("cost" in "How much do those drones cost?" after questions about drones).
 
         A short follow-up ("When did he die?", "Who won?") says little by itself and means the
         thing the conversation is about: it may also quote a sentence of a document that answered
@@ -390,7 +395,7 @@ class Engine:
         `lean_on_source` terms of its own and the documents use every one of them.
         """
         content, known = self._own_terms(query)
-        own = set(known)
+        own = set(known) - asked_before or set(known)  # what it asks that the conversation did not
         spelled = conversation.acronyms(query.text) if self.conversation.spell_out else []
         if content and not own and not spelled:
             return lambda c: False  # its words are ones the documents never use ("How tall is he?")

@@ -190,3 +190,35 @@ def test_a_short_follow_up_stays_with_the_document_the_conversation_is_about(tmp
     assert b.abstained or all(q.source == "hopper.txt" for q in b.quotes)
     # A question that names something neither document holds still abstains.
     assert engine.ask("What was her favourite opera?", history=history).abstained
+
+
+def _drones(tmp_path, embedder):
+    """Two short news items written as documents: one on drones, one that uses the word "cost"."""
+    return engine_over(tmp_path, embedder, {
+        "drones.txt": "Drone deal\n\nIran sold Shahed drones to Russia in 2022. The drones were launched at "
+        "power stations during the winter. Russia later began making the drones in a factory of its own.\n",
+        "bridge.txt": "Bridge plan\n\nThe city council approved a new bridge over the river. The bridge will "
+        "cost 40 million euros and open in 2027.\n"})
+
+
+def test_a_follow_up_must_be_answered_on_what_it_adds_to_the_conversation(tmp_path, embedder):
+    """"How much does one of those drones cost?" after questions about drones asks about cost: the
+    drone sentences hold "drones", the conversation's word, but nothing on cost, so it abstains; it
+    quoted them when any of its own words would do."""
+    from dataclasses import replace
+
+    from qa.conversation import ConversationParams
+    from qa.engine import Engine
+
+    engine = _drones(tmp_path, embedder)
+    history = ["Who sold Shahed drones to Russia?"]
+    question = "How much does one of those drones cost?"
+    a = engine.ask(question, history=history)
+    assert a.context_used and a.abstained  # the bridge's cost is no drone's
+    lenient = Engine(engine.retriever, answer=engine.answer_params,
+                     conversation=replace(ConversationParams(), new_terms=False))
+    b = lenient.ask(question, history=history)
+    assert not b.abstained and b.quotes[0].source == "drones.txt"
+    # A follow-up that asks something new about them quotes the sentence that answers it.
+    c = engine.ask("Where were the drones launched?", history=history)
+    assert not c.abstained and "power stations" in c.quotes[0].text
