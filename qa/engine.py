@@ -359,7 +359,7 @@ class Engine:
         reading = self._reading(query, turns)
         previous = functools.cache(lambda: self._respond(turns[-1].query, turns[:-1], k, sources).quotes)
         quoted_sources = functools.cache(lambda: frozenset(q.source for q in previous()))
-        asked_before = frozenset(i for t in turns for i in self._own_terms(t.query)[1]) \
+        asked_before = frozenset(term for t in turns for term in self._own_terms(t.query)[0]) \
             if self.conversation.new_terms else frozenset()
         keep = self._bears_on(query, quoted_sources, asked_before)
         asked = reading.said or query
@@ -381,13 +381,14 @@ class Engine:
                        context_used=True)
 
     def _bears_on(self, query: "_Query", quoted: Callable[[], frozenset[str]] = frozenset,
-                  asked_before: frozenset[int] = frozenset()):
+                  asked_before: frozenset[str] = frozenset()):
         """What a sentence must hold to answer a follow-up read with context, so that the context does
         not answer in its place: one of the question's own terms (or a name its acronym spells out),
         or, for a question with no terms of its own ("When?"), the kind of answer it asks for. A
         question whose only terms the documents never use is answered by no sentence. Of its own
         terms, those that `asked_before` (the earlier questions' terms) lacks are what it asks, when
-        there are any ("cost" in "How much do those drones cost?" after questions about drones).
+        there are any: "How much do those drones cost?" after questions about drones asks about
+        "cost", and abstains where no sentence has it, or where the documents never use it.
 
         A short follow-up ("When did he die?", "Who won?") says little by itself and means the
         thing the conversation is about: it may also quote a sentence of a document that answered
@@ -395,9 +396,10 @@ class Engine:
         `lean_on_source` terms of its own and the documents use every one of them.
         """
         content, known = self._own_terms(query)
-        own = set(known) - asked_before or set(known)  # what it asks that the conversation did not
+        asked = [t for t in content if t not in asked_before] or content  # what the conversation did not ask
+        own = set(known) if len(asked) == len(content) else set(self.store.lexicon.term_ids(asked))
         spelled = conversation.acronyms(query.text) if self.conversation.spell_out else []
-        if content and not own and not spelled:
+        if asked and not own and not spelled:
             return lambda c: False  # its words are ones the documents never use ("How tall is he?")
         kind = answer_type.question_type(query.text) if not own else None
         if not own and not spelled and kind is None:
