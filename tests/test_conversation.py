@@ -163,15 +163,14 @@ def test_a_follow_up_read_with_context_looks_deeper_before_keeping_its_own_words
     assert shallow.ask(question, history=history).abstained
 
 
-def _people(tmp_path, embedder):
-    """Two short biographies written as documents, indexed with the bundled model."""
-    return engine_over(tmp_path, embedder, {
-        "lovelace.txt": "Ada Lovelace\n\nAugusta Ada King, Countess of Lovelace (10 December 1815 – 27 November 1852), "
-        "was an English mathematician and writer. She is chiefly known for her work on Charles Babbage's proposed "
-        "mechanical computer, the Analytical Engine.\n",
-        "hopper.txt": "Grace Hopper\n\nGrace Brewster Hopper was an American computer scientist and United States Navy "
-        "rear admiral. She was a pioneer of computer programming and popularised machine-independent programming "
-        "languages. Hopper died in her sleep in Arlington, Virginia, on January 1, 1992.\n"})
+# Two short biographies, written as documents.
+PEOPLE = {
+    "lovelace.txt": "Ada Lovelace\n\nAugusta Ada King, Countess of Lovelace (10 December 1815 – 27 November 1852), "
+    "was an English mathematician and writer. She is chiefly known for her work on Charles Babbage's proposed "
+    "mechanical computer, the Analytical Engine.\n",
+    "hopper.txt": "Grace Hopper\n\nGrace Brewster Hopper was an American computer scientist and United States Navy "
+    "rear admiral. She was a pioneer of computer programming and popularised machine-independent programming "
+    "languages. Hopper died in her sleep in Arlington, Virginia, on January 1, 1992.\n"}
 
 
 def test_a_short_follow_up_stays_with_the_document_the_conversation_is_about(tmp_path, embedder):
@@ -182,7 +181,7 @@ def test_a_short_follow_up_stays_with_the_document_the_conversation_is_about(tmp
     from qa.conversation import ConversationParams
     from qa.engine import Engine
 
-    engine = _people(tmp_path, embedder)
+    engine = engine_over(tmp_path, embedder, PEOPLE)
     history = ["What is Ada Lovelace known for?"]
     a = engine.ask("When did she die?", history=history)
     assert a.context_used and a.quotes[0].source == "lovelace.txt" and "1852" in a.quotes[0].text
@@ -194,14 +193,13 @@ def test_a_short_follow_up_stays_with_the_document_the_conversation_is_about(tmp
     assert engine.ask("What was her favourite opera?", history=history).abstained
 
 
-def _drones(tmp_path, embedder):
-    """Two short news items written as documents: one on drones, one that uses the word "cost"."""
-    return engine_over(tmp_path, embedder, {
-        "drones.txt": "Drone deal\n\nIran sold Shahed drones to Russia in 2022. The drones were launched at "
-        "power stations during the winter. Russia later began making the drones in a factory of its own, "
-        "one of several it built.\n",
-        "bridge.txt": "Bridge plan\n\nThe city council approved a new bridge over the river. The bridge will "
-        "cost 40 million euros and open in 2027.\n"})
+# Two short news items, written as documents: one on drones, one that uses the word "cost".
+DRONES = {
+    "drones.txt": "Drone deal\n\nIran sold Shahed drones to Russia in 2022. The drones were launched at "
+    "power stations during the winter. Russia later began making the drones in a factory of its own, "
+    "one of several it built.\n",
+    "bridge.txt": "Bridge plan\n\nThe city council approved a new bridge over the river. The bridge will "
+    "cost 40 million euros and open in 2027.\n"}
 
 
 def test_a_follow_up_must_be_answered_on_what_it_adds_to_the_conversation(tmp_path, embedder):
@@ -213,7 +211,7 @@ def test_a_follow_up_must_be_answered_on_what_it_adds_to_the_conversation(tmp_pa
     from qa.conversation import ConversationParams
     from qa.engine import Engine
 
-    engine = _drones(tmp_path, embedder)
+    engine = engine_over(tmp_path, embedder, DRONES)
     lenient = Engine(engine.retriever, answer=engine.answer_params,
                      conversation=replace(ConversationParams(), new_terms=False))
     for history in (["Who sold Shahed drones to Russia?"], ["Who sold Shahed drones to Russia?", "When?"]):

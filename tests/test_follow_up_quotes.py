@@ -34,15 +34,14 @@ def test_a_ranker_names_what_it_needs_and_its_parts_sum_to_its_score():
     assert parts["total"] == pytest.approx(ranker.bias + float(np.dot(ranker.weights, row)))
 
 
-def _airlines(tmp_path, embedder):
-    """Two airlines' entries written as documents: only one says "main base", the other "hub"."""
-    return engine_over(tmp_path, embedder, {
-        "singapore.txt": "Singapore Airlines\n\nSingapore Airlines Limited is the flag carrier airline of Singapore. "
-        "It operates from its hub at Changi Airport and flies to more than sixty destinations in over thirty "
-        "countries. Its wholly owned subsidiary Scoot manages low-cost flights on short and medium-haul routes.\n",
-        "cargo.txt": "Air China Cargo\n\nAir China Cargo is a cargo airline with its head office in Beijing, China. "
-        "It operates scheduled freight services to destinations in Asia, Europe and North America. Its main base "
-        "is Beijing Capital International Airport.\n"})
+# Two airlines' entries, written as documents: only one says "main base", the other "hub".
+AIRLINES = {
+    "singapore.txt": "Singapore Airlines\n\nSingapore Airlines Limited is the flag carrier airline of Singapore. "
+    "It operates from its hub at Changi Airport and flies to more than sixty destinations in over thirty "
+    "countries. Its wholly owned subsidiary Scoot manages low-cost flights on short and medium-haul routes.\n",
+    "cargo.txt": "Air China Cargo\n\nAir China Cargo is a cargo airline with its head office in Beijing, China. "
+    "It operates scheduled freight services to destinations in Asia, Europe and North America. Its main base "
+    "is Beijing Capital International Airport.\n"}
 
 
 def test_with_the_ranker_a_follow_up_quotes_the_airline_the_conversation_is_about(tmp_path, embedder):
@@ -51,7 +50,7 @@ def test_with_the_ranker_a_follow_up_quotes_the_airline_the_conversation_is_abou
     from qa.conversation import ConversationParams
     from qa.engine import Engine
 
-    engine = _airlines(tmp_path, embedder)
+    engine = engine_over(tmp_path, embedder, AIRLINES)
     history = ["What is Singapore's national airline?"]
     assert engine.ask(history[0]).quotes[0].source == "singapore.txt"
     found = engine.follow_up_candidates("Where's its main base?", history)
