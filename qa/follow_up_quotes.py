@@ -91,8 +91,8 @@ class FollowUpRanker:
     2.5 and 3.0 for about as many with more quotes each."""
 
     weights: tuple[float, ...] = (
-        4.13802, 0.20306, -1.41025, 4.74403, 1.27687, -0.34001, 9.31985, 2.22169, -0.68066, 0.77244)
-    bias: float = -14.77262
+        4.06660, 0.16956, -1.39208, 4.64314, 1.35222, -0.35662, 9.35299, 2.09260, -0.61375, 0.74027)
+    bias: float = -14.65126
     margin: float = 2.0
 
     def __post_init__(self) -> None:
