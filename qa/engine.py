@@ -359,7 +359,7 @@ class Engine:
         reading = self._reading(query, turns)
         previous = functools.cache(lambda: self._respond(turns[-1].query, turns[:-1], k, sources).quotes)
         quoted_sources = functools.cache(lambda: frozenset(q.source for q in previous()))
-        asked_before = frozenset(term for t in turns for term in self._own_terms(t.query)[0]) \
+        asked_before = frozenset(term for t in turns for term in conversation.content_terms(t.query.terms)) \
             if self.conversation.new_terms else frozenset()
         keep = self._bears_on(query, quoted_sources, asked_before)
         asked = reading.said or query
@@ -397,7 +397,7 @@ class Engine:
         """
         content, known = self._own_terms(query)
         asked = [t for t in content if t not in asked_before] or content  # what the conversation did not ask
-        own = set(known) if len(asked) == len(content) else set(self.store.lexicon.term_ids(asked))
+        own = set(self.store.lexicon.term_ids(asked))
         spelled = conversation.acronyms(query.text) if self.conversation.spell_out else []
         if asked and not own and not spelled:
             return lambda c: False  # its words are ones the documents never use ("How tall is he?")
