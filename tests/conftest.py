@@ -28,6 +28,14 @@ def read_source(seeds: Path, source: str) -> str:
         return fh.read()
 
 
+def shared_dataset(name: str) -> Path:
+    """A BEIR folder of `../shared/datasets`, or a skip where it is not here (CI has it beside the project)."""
+    folder = ROOT.parent / "shared" / "datasets" / name
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is not here (it sits beside the project in CI)")
+    return folder
+
+
 def engine_over(tmp_path: Path, embedder, documents: dict[str, str]):
     """An engine over a few short documents (file name -> text), indexed with the bundled model."""
     from qa.engine import Engine

@@ -12,13 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, shared_dataset
 
 from qa.boilerplate import find_boilerplate, find_boilerplate_corpus
 from qa.evaluation.beir import read_corpus
 from qa.evaluation.documents import entries, exclusion_stats
 
-DATASETS = ROOT.parent / "shared" / "datasets"
 ARTICLES = ROOT / "tests" / "data" / "clutter"
 LANGUAGES = ROOT / "tests" / "data" / "languages"
 
@@ -89,10 +88,7 @@ def test_kinds_of_clutter_are_each_caught_somewhere():
 
 
 def _corpus(name: str) -> tuple[dict[str, str], dict[str, str]]:
-    folder = DATASETS / name
-    if not folder.is_dir():
-        pytest.skip(f"{folder} is not here (it sits beside the project in CI)")
-    docs = entries(read_corpus(folder))
+    docs = entries(read_corpus(shared_dataset(name)))
     return {n: text for n, (_, _, text) in docs.items()}, {n: title for n, (_, title, _) in docs.items()}
 
 

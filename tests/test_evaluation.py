@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import pytrec_eval
-from conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS, shared_dataset
 
 from qa.errors import InputError
 from qa.evaluation import metrics
@@ -178,9 +178,7 @@ def test_outside_conversations_cite_their_entries_verbatim(tmp_path):
     from qa.evaluation.beir import read_corpus
     from qa.evaluation.documents import entries, write_documents
 
-    dataset = ROOT.parent / "shared" / "datasets" / "dbpedia-5k"
-    if not dataset.exists():
-        pytest.skip(f"{dataset} is not here (it sits beside the project in CI)")
+    dataset = shared_dataset("dbpedia-5k")
     rows = [json.loads(line) for line in OUTSIDE_CHAINS.read_text(encoding="utf-8").splitlines() if line.strip()]
     cited = {ev["source"] for r in rows for ev in r["evidence"]}
     docs = entries(read_corpus(dataset))

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import QUESTIONS, ROOT, SEEDS, read_source
+from conftest import QUESTIONS, ROOT, SEEDS, read_source, shared_dataset
 
 from qa.engine import Engine
 from qa.errors import IndexCorruptError, IndexStaleError
@@ -142,7 +142,7 @@ def test_beir_scores_match_the_local_index(tmp_path, embedder):
     """A slice of msmarco-5k: the documents judged for 40 queries plus 400 others, both backends."""
     from qa.evaluation import beir, evaluate
 
-    data = beir.load_beir(ROOT.parent / "shared" / "datasets" / "msmarco-5k")
+    data = beir.load_beir(shared_dataset("msmarco-5k"))
     queries = dict(list(data.queries.items())[:40])
     judged = {d for q in queries for d in data.qrels.get(q, {})}
     docs = [d for d in data.docs if d.id in judged] + [d for d in data.docs if d.id not in judged][:400]
