@@ -111,8 +111,8 @@ def answer_grid(embedder, split: str = "dev"):
 
 def conversation_grid(embedder, split: str = "dev"):
     """How far a short follow-up may lean on the document that answered the previous turn
-    (`lean_on_source`), and whether its quotes must hold the terms it adds to the conversation
-    (`new_terms`), on the seeds' conversations and on the dbpedia-5k ones (when `qa eval --beir
+    (`lean_on_source`), whether its quotes must hold the terms it adds to the conversation
+    (`new_terms`), and how much of the conversation ranks its quotes (`quote_context`), on the seeds' conversations and on the dbpedia-5k ones (when `qa eval --beir
     .../dbpedia-5k --documents` has written that corpus as documents)."""
     from qa.conversation import ConversationParams
     from qa.evaluation.gold import load_gold_files
@@ -129,6 +129,7 @@ def conversation_grid(embedder, split: str = "dev"):
         gold = load_gold_files([path], seeds, split)
         retriever = prepare(seeds, IndexSettings(), embedder).retriever(embedder)
         variants = [{"lean_on_source": lean} for lean in (0, 1, 2, 3)] + [{"new_terms": False}]
+        variants += [{"quote_context": share} for share in (0.0, 0.25, 0.5, 0.75, 1.0)]
         for change in variants:  # each against the defaults
             a = evaluate.evaluate_gold(gold, retriever, ["hybrid"], conversation=ConversationParams(**change)).answers
             label = ", ".join(f"{k}={v}" for k, v in change.items())
@@ -140,8 +141,8 @@ if __name__ == "__main__":
     ap.add_argument("--passages", action="store_true", help="sweep passage size and overlap on the gold set")
     ap.add_argument("--answers", action="store_true", help="sweep quote and conversation settings on the gold dev part")
     ap.add_argument("--conversations", action="store_true",
-                    help="sweep how far short follow-ups lean on the previous answer's document, and new terms, "
-                         "seeds and dbpedia-5k")
+                    help="sweep how far short follow-ups lean on the previous answer's document, new terms and "
+                         "how much of the conversation ranks their quotes, seeds and dbpedia-5k")
     ap.add_argument("--split", default="dev", help="gold part for --answers and --conversations (choose on dev)")
     ap.add_argument("--datasets", nargs="*", default=["msmarco-5k", "dbpedia-5k"])
     args = ap.parse_args()

@@ -132,6 +132,7 @@ def compose(
     keep: Callable[[Candidate], bool] | None = None,
     follow_up: FollowUp | None = None,
     ranker: FollowUpRanker | None = None,
+    ranking: tuple[np.ndarray, dict[int, float]] | None = None,
 ) -> Answer:
     """Choose quotes from the hits, detect disagreements, or abstain.
 
@@ -147,10 +148,13 @@ def compose(
             they decide whether to answer (the best relevance among them).
         follow_up, ranker: a follow-up read with the conversation: its quotes are ranked by the
             fitted model (`follow_up_quotes`) among all candidates, once `keep` has let it answer.
+        ranking: a unit vector and term weights to rank quotes by instead of the question's (a
+            follow-up ranks with less of the conversation than it was searched with); relevance,
+            and so abstention, stays the question's.
     """
     shown = hits[:k] if k else hits
     kind = answer_type.question_type(question)
-    ranked = _candidates(kind, question_vector, question_weights, hits, store, params)
+    ranked = _candidates(kind, question_vector, question_weights, hits, store, params, ranking)
     bearing = ranked if keep is None else [c for c in ranked if keep(c)]
     relevance = max((c.relevance for c in bearing), default=0.0)
     if relevance < params.abstain_below:
@@ -175,6 +179,9 @@ def compose(
     if modelled:
         for w, c in zip(whys, chosen):
             w["score"], w["ranked_by"] = ranker.parts(rows[c.source, c.start]), "follow-up model"
+    elif ranking is not None:
+        for w in whys:
+            w["ranked_by"] = "follow-up question"
     numbered = quotes.number(chosen, sources, whys)
     found = disagreement.find(
         [q.text for q in numbered],
@@ -195,11 +202,12 @@ def candidates(question: str, question_vector: np.ndarray, question_weights: dic
 
 
 def _candidates(kind: str | None, question_vector: np.ndarray, question_weights: dict[int, float], hits: list[Hit],
-                store: Store, params: AnswerParams) -> list[Candidate]:
+                store: Store, params: AnswerParams, ranking=None) -> list[Candidate]:
     """`candidates`, for a question whose kind of answer (`answer_type.question_type`) is known."""
     return quotes.candidates(question_vector, question_weights, hits, store,
                              lexical_weight=params.lexical_weight, passage_weight=params.passage_weight,
-                             kind=kind, type_weight=params.type_weight, overlap_bonus=params.overlap_bonus)
+                             kind=kind, type_weight=params.type_weight, overlap_bonus=params.overlap_bonus,
+                             ranking=ranking)
 
 
 def _conflicting(chosen: list[Candidate], pool: list[Candidate], params: AnswerParams, limit: int = 2) -> list[Candidate]:

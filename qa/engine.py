@@ -236,15 +236,16 @@ class Engine:
         return self._answer_in_context(query, context, k, sources)
 
     def _answer(self, query: "_Query", k: int, sources, *, vector=None, lexical=None, weights=None, keep=None,
-                pool: int | None = None, follow_up: FollowUp | None = None, ranker=None) -> Answer:
-        """Answer from the best `max(k, pool)` passages (`pool`: the answer settings' `quote_from`)."""
+                pool: int | None = None, follow_up: FollowUp | None = None, ranker=None, ranking=None) -> Answer:
+        """Answer from the best `max(k, pool)` passages (`pool`: the answer settings' `quote_from`);
+        `ranking`: the vector and term weights the quotes are ranked by, when not `vector`'s."""
         lexicon = self.store.lexicon
         vector = query.vector if vector is None else vector
         lexical = lexicon.weights(query.terms) if lexical is None else lexical
         weights = lexicon.idf_by_id(query.terms) if weights is None else weights
         hits = self._search(lexical, vector, "hybrid", max(k, pool or self.answer_params.quote_from), sources)
         return compose(query.text, vector, weights, hits, self.store, self.sources, self.answer_params, k=k, keep=keep,
-                       follow_up=follow_up, ranker=ranker)
+                       follow_up=follow_up, ranker=ranker, ranking=ranking)
 
     # -- conversations --------------------------------------------------------------------------
 
@@ -300,18 +301,22 @@ class Engine:
             return self._alone(asked, asked)
         p = self.conversation
         recency = conversation.recency_weights(len(turns), p.decay)
+        earlier = [t.reading.vector for t in turns]
         if p.concatenate:
-            vector = self._query(" ".join([*(t.query.text for t in turns), query.text])).vector
+            vector = rank_vector = self._query(" ".join([*(t.query.text for t in turns), query.text])).vector
         else:
             own = len(self._own_terms(query)[1])
             weight = conversation.context_weight(p.context_weight, own, p.own_terms_discount)
-            vector = conversation.blend(query.vector, [t.reading.vector for t in turns], recency, weight)
+            vector = conversation.blend(query.vector, earlier, recency, weight)
+            rank_vector = conversation.blend(query.vector, earlier, recency, weight * p.quote_context)
         reading = self._alone(query)  # BM25 is linear in the query: the turns add their terms, weighted
-        lexical, weights = reading.lexical, reading.weights
+        lexical, weights, rank_weights = reading.lexical, reading.weights, reading.weights
         for t, w in zip(turns, recency):
             lexical = add_weights(lexical, t.reading.lexical, p.lexical_weight * w)
             weights = add_weights(weights, t.reading.weights, p.lexical_weight * w)
-        return _Reading(vector, lexical, weights)
+            rank_weights = add_weights(rank_weights, t.reading.weights, p.lexical_weight * w * p.quote_context)
+        ranking = (rank_vector, rank_weights) if p.quote_context != 1 else None
+        return _Reading(vector, lexical, weights, ranking=ranking)
 
     def _substituted(self, query: "_Query", last: "_Turn") -> str | None:
         """The last question (as it was read) with a name replaced by the one this question asks
@@ -375,7 +380,7 @@ class Engine:
         reading, keep, asked, follow_up = self._follow_up(query, turns, k, sources, measured=ranker is not None)
         answer = self._answer(asked, k, sources, vector=reading.vector, lexical=reading.lexical,
                               weights=reading.weights, keep=keep, pool=self.conversation.quote_from,
-                              follow_up=follow_up, ranker=ranker)
+                              follow_up=follow_up, ranker=ranker, ranking=reading.ranking)
         said = reading.said.text if reading.said else None
         return replace(answer, question=query.text, read_as=conversation.read_as(query.text, [t.query.text for t in turns], said),
                        context_used=True)
@@ -457,9 +462,11 @@ class _Turn:
 @dataclass(frozen=True, eq=False)
 class _Reading:
     """How a question was read: the vector it was searched with, its BM25 query weights and its
-    term-overlap weights, and the question it was read as when a name was put in an earlier one."""
+    term-overlap weights, the question it was read as when a name was put in an earlier one, and,
+    for a follow-up, the vector and term weights its quotes are ranked by (None: the same)."""
 
     vector: np.ndarray
     lexical: Weights
     weights: Weights
     said: _Query | None = None
+    ranking: tuple[np.ndarray, Weights] | None = None

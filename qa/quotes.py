@@ -7,7 +7,8 @@ its stored embedding with the question's plus the IDF-weighted share of the
 question's terms it contains (so rare names count more than common words);
 relevance is comparable across questions and is what abstention thresholds.
 Quotes are *ranked* by relevance plus the hybrid score of the passage they
-come from. The weights were measured on the gold set (README, "Answer settings").
+come from (a follow-up ranks them with a question that leans less on the
+conversation than the one it was searched with: `ranking`). The weights were measured on the gold set (README, "Answer settings").
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ class Candidate:
         score: what quotes are ranked by: relevance plus the weighted passage score.
         relevance: what abstention is decided on: similarity plus the weighted term overlap.
         similarity, overlap: the parts of relevance (cosine; weighted share of question terms).
+        ranked_similarity, ranked_overlap: the same for the question it is ranked with, which are
+            `similarity` and `overlap` unless a separate ranking question was given.
         sentence: the sentence's number in the quote index.
     """
 
@@ -86,6 +89,8 @@ class Candidate:
     passage_score: float = 0.0
     type_match: bool = False
     terms: tuple[int, ...] = ()  # its distinct BM25 vocabulary ids
+    ranked_similarity: float = 0.0
+    ranked_overlap: float = 0.0
 
 
 def candidates(
@@ -99,6 +104,7 @@ def candidates(
     kind: str | None = None,
     type_weight: float = 0.0,
     overlap_bonus: float = 0.0,
+    ranking: tuple[np.ndarray, dict[int, float]] | None = None,
 ) -> list[Candidate]:
     """Every quotable sentence of the hits' passages, scored, best first (each sentence once).
 
@@ -111,6 +117,9 @@ def candidates(
         type_weight: added to the ranking score of a sentence that offers that kind.
         overlap_bonus: weight of the term overlap in the ranking score beyond its weight in relevance.
             Neither changes relevance, so neither turns an abstention into an answer.
+        ranking: another unit vector and term weights to rank by instead of the question's (a
+            follow-up is searched with the conversation, then ranks its sentences with less of it);
+            relevance, and so abstention, stays the question's.
     """
     chosen: dict[int, Hit] = {}
     for hit in hits:
@@ -123,18 +132,25 @@ def candidates(
     if not len(keep):
         return []
     vectors = rows.vectors[keep]
+    terms = [rows.terms[r] for r in keep]
     similarity = vectors @ question_vector
-    overlap = term_overlap([rows.terms[r] for r in keep], question_weights)
+    overlap = term_overlap(terms, question_weights)
     relevance = similarity + lexical_weight * overlap
+    if ranking is None:
+        ranked_similarity, ranked_overlap = similarity, overlap
+    else:
+        ranked_similarity, ranked_overlap = vectors @ ranking[0], term_overlap(terms, ranking[1])
     out = []
     for row, r in enumerate(keep):
         i, span = int(rows.ids[r]), rows.spans[r]
         hit = chosen[i]
         match = answer_type.offers(kind, span.text)
-        score = relevance[row] + passage_weight * hit.score + type_weight * match + overlap_bonus * overlap[row]
+        score = (ranked_similarity[row] + (lexical_weight + overlap_bonus) * ranked_overlap[row]
+                 + passage_weight * hit.score + type_weight * match)
         out.append(Candidate(span.text, span.source, span.start, span.end, float(score), float(relevance[row]),
                              hit.passage.id, vectors[row], float(similarity[row]), float(overlap[row]), i,
-                             float(hit.score), match, tuple(int(t) for t in rows.terms[r])))
+                             float(hit.score), match, tuple(int(t) for t in rows.terms[r]),
+                             float(ranked_similarity[row]), float(ranked_overlap[row])))
     return sorted(out, key=lambda c: -c.score)
 
 
@@ -195,8 +211,8 @@ def why(c: Candidate, hit, *, kind: str | None, lexical_weight: float, passage_w
         "relevance": round(c.relevance, 6),
         "score": {
             "total": round(c.score, 6),
-            "similarity": round(c.similarity, 6),
-            "term_overlap": round((lexical_weight + overlap_bonus) * c.overlap, 6),
+            "similarity": round(c.ranked_similarity, 6),
+            "term_overlap": round((lexical_weight + overlap_bonus) * c.ranked_overlap, 6),
             "passage": round(passage_weight * c.passage_score, 6),
             "question_type": round(type_weight * c.type_match, 6),
         },

@@ -98,6 +98,13 @@ def sources_html(answer: Answer | None) -> str:
 _RETRIEVERS = {"dense": "dense", "feedback": "dense with feedback", "bm25": "BM25", "fused": "hybrid"}
 
 
+_RANKED_BY = {
+    "follow-up model": "the follow-up model (score: its log-odds of answering)",
+    "follow-up question": "the follow-up with less of the conversation than it was searched with "
+                          "(the score's similarity and terms are measured against that)",
+}
+
+
 def why_html(why: dict) -> str:
     """Why a quote was chosen, collapsed under its card: what found its passage, and its score's parts."""
     if not why:
@@ -114,7 +121,7 @@ def why_html(why: dict) -> str:
          + f" = {parts.get('total', 0):.3f}"),
     ]
     if why.get("ranked_by"):
-        rows.append(("ranked by", f"the {why['ranked_by']} (score: its log-odds of answering)"))
+        rows.append(("ranked by", _RANKED_BY.get(why["ranked_by"], why["ranked_by"])))
     if why.get("question_type"):
         rows.append(("the question asks for", f"{why['question_type']} ({'offered' if why.get('type_match') else 'not offered'})"))
     body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)

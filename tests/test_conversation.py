@@ -224,3 +224,40 @@ def test_a_follow_up_must_be_answered_on_what_it_adds_to_the_conversation(tmp_pa
     # A follow-up that asks something new about them quotes the sentence that answers it.
     c = engine.ask("Where were the drones launched?", history=["Who sold Shahed drones to Russia?"])
     assert not c.abstained and "power stations" in c.quotes[0].text
+
+
+INVENTORS = {
+    "marconi.txt": "Guglielmo Marconi\n\nGuglielmo Marconi, 1st Marquis of Marconi (25 April 1874 – 20 July 1937), "
+    "was an Italian inventor and electrical engineer known for his work on long-distance radio transmission. He "
+    "shared the 1909 Nobel Prize in Physics with Karl Ferdinand Braun. The press gave him the nickname 'the wizard "
+    "of wireless'.\n",
+    "tesla.txt": "Nikola Tesla\n\nNikola Tesla was a Serbian-American inventor and electrical engineer best known "
+    "for his contributions to the alternating current electricity supply system. He died in New York City in "
+    "January 1943.\n"}
+
+
+def test_the_conversation_finds_the_passages_and_the_question_picks_the_sentence(tmp_path, embedder):
+    """"Did he have a nickname?" after "Who was Guglielmo Marconi?": searched with the whole conversation,
+    it finds Marconi's entry; ranked with all of it too, the entry's opening sentence (his name, his
+    dates) outranks the one with the nickname. Its quotes are ranked with half the conversation's weight,
+    and each says so; relevance, and so whether to answer, still uses all of it."""
+    from dataclasses import replace
+
+    from qa.conversation import ConversationParams
+    from qa.engine import Engine
+
+    engine = engine_over(tmp_path, embedder, INVENTORS)
+    history = ["Who was Guglielmo Marconi?"]
+    a = engine.ask("Did he have a nickname?", history=history)
+    assert a.context_used and "wizard of wireless" in a.quotes[0].text
+    why = a.quotes[0].why
+    assert why["ranked_by"] == "follow-up question"
+    assert why["score"]["total"] == pytest.approx(a.quotes[0].score, abs=1e-5)
+    assert why["score"]["total"] == pytest.approx(sum(v for k, v in why["score"].items() if k != "total"), abs=1e-5)
+    whole = Engine(engine.retriever, answer=engine.answer_params,
+                   conversation=replace(ConversationParams(), quote_context=1.0))
+    b = whole.ask("Did he have a nickname?", history=history)
+    assert b.context_used and "wizard" not in b.quotes[0].text and "ranked_by" not in b.quotes[0].why
+    assert b.relevance == pytest.approx(a.relevance)  # the same sentences answer: only their order moved
+    alone = engine.ask("Did he have a nickname?")
+    assert "ranked_by" not in (alone.quotes[0].why if alone.quotes else {})

@@ -61,7 +61,7 @@ def test_with_the_ranker_a_follow_up_quotes_the_airline_the_conversation_is_abou
     assert all(v == (c.source == "singapore.txt") for c, v in zip(candidates, column["previous_source"]))
 
     plain = engine.ask("Where's its main base?", history=history)  # the default: no ranker
-    assert plain.quotes[0].source == "cargo.txt" and "ranked_by" not in plain.quotes[0].why
+    assert plain.quotes[0].source == "cargo.txt" and plain.quotes[0].why["ranked_by"] == "follow-up question"
     ranked = Engine(engine.retriever, answer=engine.answer_params,
                     conversation=replace(ConversationParams(), ranker=FollowUpRanker()))
     a = ranked.ask("Where's its main base?", history=history)
