@@ -8,7 +8,9 @@ follow-up is read the way retrieval systems read conversational queries:
 - any other follow-up has its vector moved toward the earlier turns (the most
   recent weighing most, and the less the question says by itself, the more), and
   the earlier turns' terms are added, with a lower weight, to its BM25 query and
-  term overlap. An earlier follow-up counts as it was read, not as typed.
+  term overlap. An earlier follow-up counts as it was read, not as typed. The
+  conversation finds the passages and judges relevance; the sentences in them are
+  ranked with less of it, so that the question picks which one it quotes.
 
 Context is used only when the question needs it:
 - it refers back: a pronoun, a demonstrative or an adverb such as "meanwhile";
