@@ -112,7 +112,8 @@ class ConversationParams:
         quote_context: the share of the conversation's weight (vector and terms) a follow-up's quotes
             are ranked with, once it has been searched, and its relevance judged, with all of it: the
             conversation finds the passages, the question itself picks the sentences in them (with
-            `concatenate`, only its terms).
+            `concatenate`, only its terms). A question with no terms of its own the documents use
+            ("When?") has nothing to pick with: it is ranked as it was searched.
         quote_from: how many passages a follow-up read with context quotes from. It may quote
             only sentences that bear on its own words, so it looks deeper than a question alone
             (`AnswerParams.quote_from`) before that filter.

@@ -302,10 +302,10 @@ class Engine:
         p = self.conversation
         recency = conversation.recency_weights(len(turns), p.decay)
         earlier = [t.reading.vector for t in turns]
+        own = len(self._own_terms(query)[1])
         if p.concatenate:
             vector = rank_vector = self._query(" ".join([*(t.query.text for t in turns), query.text])).vector
         else:
-            own = len(self._own_terms(query)[1])
             weight = conversation.context_weight(p.context_weight, own, p.own_terms_discount)
             vector = conversation.blend(query.vector, earlier, recency, weight)
             rank_vector = conversation.blend(query.vector, earlier, recency, weight * p.quote_context)
@@ -315,7 +315,8 @@ class Engine:
             lexical = add_weights(lexical, t.reading.lexical, p.lexical_weight * w)
             weights = add_weights(weights, t.reading.weights, p.lexical_weight * w)
             rank_weights = add_weights(rank_weights, t.reading.weights, p.lexical_weight * w * p.quote_context)
-        ranking = (rank_vector, rank_weights) if p.quote_context != 1 else None
+        # "When?" has no words of its own to pick a sentence with: it is ranked as it was searched
+        ranking = (rank_vector, rank_weights) if p.quote_context != 1 and own else None
         return _Reading(vector, lexical, weights, ranking=ranking)
 
     def _substituted(self, query: "_Query", last: "_Turn") -> str | None:

@@ -240,7 +240,8 @@ def test_the_conversation_finds_the_passages_and_the_question_picks_the_sentence
     """"Did he have a nickname?" after "Who was Guglielmo Marconi?": searched with the whole conversation,
     it finds Marconi's entry; ranked with all of it too, the entry's opening sentence (his name, his
     dates) outranks the one with the nickname. Its quotes are ranked with half the conversation's weight,
-    and each says so; relevance, and so whether to answer, still uses all of it."""
+    and each says so; relevance, and so whether to answer, still uses all of it. "When?" has no words of
+    its own, so it is ranked with all of it."""
     from dataclasses import replace
 
     from qa.conversation import ConversationParams
@@ -261,3 +262,6 @@ def test_the_conversation_finds_the_passages_and_the_question_picks_the_sentence
     assert b.relevance == pytest.approx(a.relevance)  # the same sentences answer: only their order moved
     alone = engine.ask("Did he have a nickname?")
     assert "ranked_by" not in (alone.quotes[0].why if alone.quotes else {})
+    # "When?" has no words of its own to pick a sentence with: it is ranked as it was searched.
+    when = engine.ask("When?", history=history)
+    assert when.context_used and "1874" in when.quotes[0].text and "ranked_by" not in when.quotes[0].why
