@@ -112,8 +112,9 @@ def answer_grid(embedder, split: str = "dev"):
 def conversation_grid(embedder, split: str = "dev"):
     """How far a short follow-up may lean on the document that answered the previous turn
     (`lean_on_source`), whether its quotes must hold the terms it adds to the conversation
-    (`new_terms`), and how much of the conversation ranks its quotes (`quote_context`), on the seeds' conversations and on the dbpedia-5k ones (when `qa eval --beir
-    .../dbpedia-5k --documents` has written that corpus as documents)."""
+    (`new_terms`), and how much of the conversation ranks its quotes (`quote_context`), on the seeds'
+    conversations and on the dbpedia-5k ones (when `qa eval --beir .../dbpedia-5k --documents` has
+    written that corpus as documents)."""
     from qa.conversation import ConversationParams
     from qa.evaluation.gold import load_gold_files
 

@@ -91,8 +91,8 @@ class FollowUpRanker:
     2.5 and 3.0 for about as many with more quotes each."""
 
     weights: tuple[float, ...] = (
-        4.06660, 0.16956, -1.39208, 4.64314, 1.35222, -0.35662, 9.35299, 2.09260, -0.61375, 0.74027)
-    bias: float = -14.65126
+        4.20762, 0.11254, -1.37925, 4.87979, 1.11107, -0.28691, 9.34450, 2.01181, -0.65351, 0.64759)
+    bias: float = -14.65589
     margin: float = 2.0
 
     def __post_init__(self) -> None:

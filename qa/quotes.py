@@ -8,7 +8,8 @@ question's terms it contains (so rare names count more than common words);
 relevance is comparable across questions and is what abstention thresholds.
 Quotes are *ranked* by relevance plus the hybrid score of the passage they
 come from (a follow-up ranks them with a question that leans less on the
-conversation than the one it was searched with: `ranking`). The weights were measured on the gold set (README, "Answer settings").
+conversation than the one it was searched with: `ranking`). The weights were
+measured on the gold set (README, "Answer settings").
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ class Candidate:
     Compared by identity (`eq=False`): it holds a NumPy vector, whose `==` has no single truth value.
 
     Attributes:
-        score: what quotes are ranked by: relevance plus the weighted passage score.
+        score: what quotes are ranked by: relevance (or, with a separate ranking question, its
+            similarity and term overlap) plus the weighted passage score and bonuses.
         relevance: what abstention is decided on: similarity plus the weighted term overlap.
         similarity, overlap: the parts of relevance (cosine; weighted share of question terms).
         ranked_similarity, ranked_overlap: the same for the question it is ranked with, which are
@@ -145,8 +147,11 @@ def candidates(
         i, span = int(rows.ids[r]), rows.spans[r]
         hit = chosen[i]
         match = answer_type.offers(kind, span.text)
-        score = (ranked_similarity[row] + (lexical_weight + overlap_bonus) * ranked_overlap[row]
-                 + passage_weight * hit.score + type_weight * match)
+        if ranking is None:
+            score = relevance[row] + passage_weight * hit.score + type_weight * match + overlap_bonus * overlap[row]
+        else:
+            score = (ranked_similarity[row] + (lexical_weight + overlap_bonus) * ranked_overlap[row]
+                     + passage_weight * hit.score + type_weight * match)
         out.append(Candidate(span.text, span.source, span.start, span.end, float(score), float(relevance[row]),
                              hit.passage.id, vectors[row], float(similarity[row]), float(overlap[row]), i,
                              float(hit.score), match, tuple(int(t) for t in rows.terms[r]),

@@ -265,3 +265,7 @@ def test_the_conversation_finds_the_passages_and_the_question_picks_the_sentence
     # "When?" has no words of its own to pick a sentence with: it is ranked as it was searched.
     when = engine.ask("When?", history=history)
     assert when.context_used and "1874" in when.quotes[0].text and "ranked_by" not in when.quotes[0].why
+    # "And Tesla?" is asked as the earlier question about Tesla: nothing of the conversation to rank with.
+    other = engine.ask("And Tesla?", history=history)
+    assert other.read_as.endswith("“Who was Tesla?”") and other.quotes[0].source == "tesla.txt"
+    assert "ranked_by" not in other.quotes[0].why
