@@ -112,11 +112,12 @@ def why_html(why: dict) -> str:
     ranks = why.get("passage", {}).get("ranks", {})
     found = ", ".join(f"{_RETRIEVERS.get(k, k)} #{v}" for k, v in ranks.items()) or "—"
     parts = why.get("score", {})
+    searched = " as searched" if why.get("ranked_by") == "follow-up question" else ""  # its score: as ranked
     rows = [
         ("chosen for", "the other side of a disagreement" if why.get("chosen_for") == "disagreement" else "relevance"),
         ("its passage was found by", found),
-        ("similarity to the question", f"{why.get('similarity', 0):.3f}"),
-        ("share of the question's terms", f"{why.get('term_overlap', 0):.3f}"),
+        (f"similarity to the question{searched}", f"{why.get('similarity', 0):.3f}"),
+        (f"share of the question's terms{searched}", f"{why.get('term_overlap', 0):.3f}"),
         ("score", " + ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in parts.items() if k != "total" and v)
          + f" = {parts.get('total', 0):.3f}"),
     ]

@@ -253,6 +253,10 @@ def test_the_conversation_finds_the_passages_and_the_question_picks_the_sentence
     assert a.context_used and "wizard of wireless" in a.quotes[0].text
     why = a.quotes[0].why
     assert why["ranked_by"] == "follow-up question"
+    from qa.render import why_html
+
+    shown = why_html(why)  # the app tells the similarity it was searched with from the one it was ranked with
+    assert "similarity to the question as searched" in shown and "less of the conversation" in shown
     assert why["score"]["total"] == pytest.approx(a.quotes[0].score, abs=1e-5)
     assert why["score"]["total"] == pytest.approx(sum(v for k, v in why["score"].items() if k != "total"), abs=1e-5)
     whole = Engine(engine.retriever, answer=engine.answer_params,
