@@ -139,19 +139,17 @@ def candidates(
     overlap = term_overlap(terms, question_weights)
     relevance = similarity + lexical_weight * overlap
     if ranking is None:
-        ranked_similarity, ranked_overlap = similarity, overlap
+        ranked_similarity, ranked_overlap, ranked_relevance = similarity, overlap, relevance
     else:
         ranked_similarity, ranked_overlap = vectors @ ranking[0], term_overlap(terms, ranking[1])
+        ranked_relevance = ranked_similarity + lexical_weight * ranked_overlap
     out = []
     for row, r in enumerate(keep):
         i, span = int(rows.ids[r]), rows.spans[r]
         hit = chosen[i]
         match = answer_type.offers(kind, span.text)
-        if ranking is None:
-            score = relevance[row] + passage_weight * hit.score + type_weight * match + overlap_bonus * overlap[row]
-        else:
-            score = (ranked_similarity[row] + (lexical_weight + overlap_bonus) * ranked_overlap[row]
-                     + passage_weight * hit.score + type_weight * match)
+        score = (ranked_relevance[row] + passage_weight * hit.score + type_weight * match
+                 + overlap_bonus * ranked_overlap[row])
         out.append(Candidate(span.text, span.source, span.start, span.end, float(score), float(relevance[row]),
                              hit.passage.id, vectors[row], float(similarity[row]), float(overlap[row]), i,
                              float(hit.score), match, tuple(int(t) for t in rows.terms[r]),
