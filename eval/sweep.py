@@ -4,6 +4,7 @@
     .venv/bin/python eval/sweep.py --passages      # passage size x overlap on the gold set
     .venv/bin/python eval/sweep.py --answers       # answer-type weight and conversation weights, gold dev part
     .venv/bin/python eval/sweep.py --conversations # follow-ups: the previous answer's document, new terms; dev parts
+    .venv/bin/python eval/sweep.py --ceiling --split dev|test  # where follow-ups' evidence ranks (counts only)
 
 Prints mean nDCG@10 per setting and dataset; the README's tables come from here.
 Corpus embeddings come from the same cache as `qa eval`, so a second run is quick.
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from qa.embeddings import Embedder  # noqa: E402
 from qa.evaluation import beir, evaluate, metrics  # noqa: E402
 from qa.evaluation.cli import default_cache  # noqa: E402
-from qa.evaluation.gold import load_gold, passage_qrels  # noqa: E402
+from qa.evaluation.gold import load_gold, load_gold_files, passage_qrels  # noqa: E402
 from qa.index import prepare  # noqa: E402
 from qa.retrieval import RetrievalParams  # noqa: E402
 from qa.settings import IndexSettings  # noqa: E402
@@ -77,7 +78,6 @@ def answer_grid(embedder, split: str = "dev"):
     """Quote and conversation settings, scored on one part of the gold set (choose on dev)."""
     from qa.answer import AnswerParams
     from qa.conversation import ConversationParams
-    from qa.evaluation.gold import load_gold_files
 
     gold = load_gold_files([ROOT / "eval" / "seeds_gold.jsonl", ROOT / "eval" / "seeds_chains.jsonl"], ROOT / "seeds", split)
     corpus = prepare(ROOT / "seeds", IndexSettings(), embedder)
@@ -116,14 +116,8 @@ def conversation_grid(embedder, split: str = "dev"):
     conversations and on the dbpedia-5k ones (when `qa eval --beir .../dbpedia-5k --documents` has
     written that corpus as documents)."""
     from qa.conversation import ConversationParams
-    from qa.evaluation.gold import load_gold_files
 
-    targets = [("seeds", ROOT / "eval" / "seeds_chains.jsonl", ROOT / "seeds")]
-    outside = default_cache().parent / "documents" / "dbpedia-5k" / "seeds"
-    if outside.is_dir():
-        targets.append(("dbpedia-5k", ROOT / "eval" / "dbpedia_chains.jsonl", outside))
-    else:
-        print(f"{outside} is missing: run `qa eval --beir {DATASETS / 'dbpedia-5k'} --documents` first")
+    targets = conversation_targets()
     cols = ["followup_quote_overlap", "followup_quote_at_1", "standalone_quote_overlap", "offtopic_abstained"]
     print(f"split {split}; " + "  ".join(cols))
     for name, path, seeds in targets:
@@ -137,6 +131,49 @@ def conversation_grid(embedder, split: str = "dev"):
             print(f"{name} {label}".ljust(50) + "".join(f"{a[c]:8.3f}" for c in cols), flush=True)
 
 
+def conversation_targets() -> list[tuple[str, Path, Path]]:
+    """(name, conversations, documents) of the seeds and, when written as documents, dbpedia-5k."""
+    targets = [("seeds", ROOT / "eval" / "seeds_chains.jsonl", ROOT / "seeds")]
+    outside = default_cache().parent / "documents" / "dbpedia-5k" / "seeds"
+    if outside.is_dir():
+        targets.append(("dbpedia-5k", ROOT / "eval" / "dbpedia_chains.jsonl", outside))
+    else:
+        print(f"{outside} is missing: run `qa eval --beir {DATASETS / 'dbpedia-5k'} --documents` first")
+    return targets
+
+
+RANKS = ("1", "2-3", "4-10", ">10", "not in passages", "read alone")
+
+
+def ceiling(embedder, split: str = "dev"):
+    """How far down a follow-up's evidence lies among the sentences it chooses its quotes from,
+    ranked as its answer ranks them before the own-terms rule: what any better choice of quotes
+    among them could reach. Counts only; no question is printed, so the test part can be read."""
+    from qa.engine import Engine
+
+    print(f"split {split}; follow-ups by the rank of their first evidence sentence, and how many quote it now")
+    print("part".ljust(12) + "follow-ups".rjust(11) + "".join(r.rjust(17) for r in RANKS) + "quoted now".rjust(12))
+    for name, path, seeds in conversation_targets():
+        gold = [g for g in load_gold_files([path], seeds, split) if g.type == "followup"]
+        engine = Engine(prepare(seeds, IndexSettings(), embedder).retriever(embedder))
+        counts = dict.fromkeys(RANKS, 0)
+        quoted = 0
+        for g in gold:
+            answer = engine.ask(g.question, history=list(g.history))
+            quoted += any(any(s.overlaps(q.source, q.start, q.end) for s in g.spans) for q in answer.quotes)
+            found = engine.follow_up_candidates(g.question, list(g.history))
+            if found is None:
+                counts["read alone"] += 1
+                continue
+            rank = next((i + 1 for i, c in enumerate(found[0])
+                         if any(s.overlaps(c.source, c.start, c.end) for s in g.spans)), None)
+            bucket = ("not in passages" if rank is None else "1" if rank == 1 else "2-3" if rank <= 3
+                      else "4-10" if rank <= 10 else ">10")
+            counts[bucket] += 1
+        print(name.ljust(12) + f"{len(gold):11d}" + "".join(f"{counts[r]:17d}" for r in RANKS) + f"{quoted:12d}",
+              flush=True)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--passages", action="store_true", help="sweep passage size and overlap on the gold set")
@@ -144,7 +181,10 @@ if __name__ == "__main__":
     ap.add_argument("--conversations", action="store_true",
                     help="sweep how far short follow-ups lean on the previous answer's document, new terms and "
                          "how much of the conversation ranks their quotes, seeds and dbpedia-5k")
-    ap.add_argument("--split", default="dev", help="gold part for --answers and --conversations (choose on dev)")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="where each follow-up's evidence ranks among its candidate sentences, seeds and dbpedia-5k")
+    ap.add_argument("--split", default="dev",
+                    help="gold part for --answers, --conversations and --ceiling (choose on dev)")
     ap.add_argument("--datasets", nargs="*", default=["msmarco-5k", "dbpedia-5k"])
     args = ap.parse_args()
     emb = Embedder()
@@ -152,6 +192,8 @@ if __name__ == "__main__":
         answer_grid(emb, args.split)
     elif args.conversations:
         conversation_grid(emb, args.split)
+    elif args.ceiling:
+        ceiling(emb, args.split)
     elif args.passages:
         passage_grid(emb)
     else:

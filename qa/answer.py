@@ -196,9 +196,12 @@ def compose(
 
 
 def candidates(question: str, question_vector: np.ndarray, question_weights: dict[int, float], hits: list[Hit],
-               store: Store, params: AnswerParams = AnswerParams()) -> list[Candidate]:
-    """Every quotable sentence of the hits, scored for the question with the answer settings, best first."""
-    return _candidates(answer_type.question_type(question), question_vector, question_weights, hits, store, params)
+               store: Store, params: AnswerParams = AnswerParams(), *,
+               ranking: tuple[np.ndarray, dict[int, float]] | None = None) -> list[Candidate]:
+    """Every quotable sentence of the hits, scored for the question with the answer settings, best first
+    (`ranking`: as in `compose`)."""
+    return _candidates(answer_type.question_type(question), question_vector, question_weights, hits, store, params,
+                       ranking)
 
 
 def _candidates(kind: str | None, question_vector: np.ndarray, question_weights: dict[int, float], hits: list[Hit],

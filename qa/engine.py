@@ -345,16 +345,18 @@ class Engine:
 
     def follow_up_candidates(self, question: str, history: list[str], *, k: int = 5,
                              sources: list[str] | None = None) -> tuple[list[Candidate], np.ndarray] | None:
-        """The sentences a follow-up read with its conversation chooses its quotes from, and their
-        `follow_up_quotes.FEATURES` (None when the question needs no context): what the follow-up
-        ranker is fitted on (`eval/fit_follow_ups.py`)."""
+        """The sentences a follow-up read with its conversation chooses its quotes from, ranked as its
+        answer ranks them before the own-terms rule (`_bears_on`), and their `follow_up_quotes.FEATURES`
+        (None when the question needs no context): what the follow-up ranker is fitted on
+        (`eval/fit_follow_ups.py`), and how far down the evidence lies (`eval/sweep.py --ceiling`)."""
         query = self._query(check_question(question))
         if not history or not self._needs_context(query):
             return None
         turns = self._context(check_history(history)[-self.conversation.turns:], k, sources)
         reading, _, asked, follow_up = self._follow_up(query, turns, k, sources, measured=True)
         hits = self._search(reading.lexical, reading.vector, "hybrid", max(k, self.conversation.quote_from), sources)
-        found = candidates(asked.text, reading.vector, reading.weights, hits, self.store, self.answer_params)
+        found = candidates(asked.text, reading.vector, reading.weights, hits, self.store, self.answer_params,
+                           ranking=reading.ranking)
         return found, follow_up_quotes.features(found, follow_up)
 
     def _follow_up(self, query: "_Query", turns: list["_Turn"], k: int, sources, *, measured: bool):

@@ -62,6 +62,10 @@ def test_with_the_ranker_a_follow_up_quotes_the_airline_the_conversation_is_abou
 
     plain = engine.ask("Where's its main base?", history=history)  # the default: no ranker
     assert plain.quotes[0].source == "cargo.txt" and plain.quotes[0].why["ranked_by"] == "follow-up question"
+    # The candidates come ranked as the answer ranks them (what `eval/sweep.py --ceiling` counts on).
+    assert (candidates[0].source, candidates[0].start) == (plain.quotes[0].source, plain.quotes[0].start)
+    assert candidates[0].score == pytest.approx(plain.quotes[0].score)
+    assert [c.score for c in candidates] == sorted((c.score for c in candidates), reverse=True)
     ranked = Engine(engine.retriever, answer=engine.answer_params,
                     conversation=replace(ConversationParams(), ranker=FollowUpRanker()))
     a = ranked.ask("Where's its main base?", history=history)
