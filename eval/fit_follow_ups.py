@@ -57,7 +57,7 @@ def rows(engine: Engine, gold) -> tuple[list[str], np.ndarray, np.ndarray]:
         candidates, x = found
         groups += [g.id.split(".")[0]] * len(candidates)
         xs.append(x)
-        ys += [any(s.overlaps(c.source, c.start, c.end) for s in g.spans) for c in candidates]
+        ys += [g.on_evidence(c) for c in candidates]
     return groups, np.concatenate(xs) if xs else np.zeros((0, len(FEATURES))), np.array(ys, dtype=np.float64)
 
 
@@ -68,7 +68,7 @@ def answered(engine: Engine, gold) -> tuple[int, int, int, int]:
         if g.type != "followup":
             continue
         a = engine.ask(g.question, history=list(g.history))
-        hits = [any(s.overlaps(q.source, q.start, q.end) for s in g.spans) for q in a.quotes]
+        hits = [g.on_evidence(q) for q in a.quotes]
         n, any_hit, first, shown = n + 1, any_hit + any(hits), first + bool(hits and hits[0]), shown + len(hits)
     return n, any_hit, first, shown
 

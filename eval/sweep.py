@@ -160,13 +160,12 @@ def ceiling(embedder, split: str = "dev"):
         quoted = 0
         for g in gold:
             answer = engine.ask(g.question, history=list(g.history))
-            quoted += any(any(s.overlaps(q.source, q.start, q.end) for s in g.spans) for q in answer.quotes)
+            quoted += any(g.on_evidence(q) for q in answer.quotes)
             found = engine.follow_up_candidates(g.question, list(g.history))
             if found is None:
                 counts["read alone"] += 1
                 continue
-            rank = next((i + 1 for i, c in enumerate(found[0])
-                         if any(s.overlaps(c.source, c.start, c.end) for s in g.spans)), None)
+            rank = next((i + 1 for i, c in enumerate(found[0]) if g.on_evidence(c)), None)
             bucket = ("not in passages" if rank is None else "1" if rank == 1 else "2-3" if rank <= 3
                       else "4-10" if rank <= 10 else ">10")
             counts[bucket] += 1

@@ -91,7 +91,7 @@ def evaluate_gold(
     rows = []
     for g in gold:
         a = engine.ask(g.question, history=list(g.history))
-        hits = [any(s.overlaps(q.source, q.start, q.end) for s in g.spans) for q in a.quotes]
+        hits = [g.on_evidence(q) for q in a.quotes]
         rows.append({"id": g.id, "type": g.type, "split": g.split, "question": g.question, "history": bool(g.history),
                      "abstained": a.abstained, "relevance": a.relevance, "quote_overlap": any(hits),
                      "quote_at_1": bool(hits and hits[0]), "disagreement": bool(a.disagreements),

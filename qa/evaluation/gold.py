@@ -50,6 +50,10 @@ class GoldQuestion:
     def answerable(self) -> bool:
         return self.type not in UNANSWERABLE
 
+    def on_evidence(self, part) -> bool:
+        """Whether a quote, candidate sentence or passage (its `source`, `start`, `end`) overlaps the evidence."""
+        return any(s.overlaps(part.source, part.start, part.end) for s in self.spans)
+
 
 def load_gold(path: str | Path, seeds: str | Path) -> list[GoldQuestion]:
     """Read a gold file and locate every evidence string in its source file.
@@ -105,7 +109,7 @@ def load_gold_files(paths: list[str | Path], seeds: str | Path, split: str = "al
 def passage_qrels(gold: list[GoldQuestion], passages: list[Passage]) -> dict[str, dict[str, int]]:
     """Binary relevance of passages: 1 where a passage overlaps an evidence span."""
     return {
-        g.id: {p.id: 1 for p in passages if any(s.overlaps(p.source, p.start, p.end) for s in g.spans)}
+        g.id: {p.id: 1 for p in passages if g.on_evidence(p)}
         for g in gold
         if g.answerable and not g.history
     }
