@@ -102,7 +102,7 @@ def build_app(engine):
         return str(export.write(Path(folder) / "answer.json", [export.record(answer, current().document)]))
 
     def open_document(n, quotes):
-        from qa.quotes import Quote
+        from qa.answer.quotes import Quote
 
         if n is None or not quotes:
             return ""
@@ -157,7 +157,7 @@ def build_app(engine):
         fresh.click(new_conversation, None, outputs, api_visibility="private")
         pick.input(open_document, [pick, quotes_state], [document], api_visibility="private").then(None, js=scroll)
         # As many questions at once as there are cores: the engine is thread-safe and concurrent questions share
-        # one embedding pass; measured on 2 cores, 8 at once gave the same answers/s with a longer tail (README).
+        # one embedding pass; measured on 2 cores, 8 at once gave the same answers/s with a longer tail (docs/performance.md).
         gr.api(ask, api_name="ask", concurrency_limit=max(2, os.cpu_count() or 2))
     return demo
 
@@ -207,11 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     """Start the app; every failure is one line on stderr and a non-zero exit, never a traceback."""
     import errno
 
+    from qa.embed import DEVICES
     from qa.engine import Engine
     from qa.errors import QAError
     from qa.live import LiveEngine
     from qa.settings import Paths
-    from qa.store.base import StoreConfig
+    from qa.store import BACKENDS, DEFAULT_BACKEND, StoreConfig, backend_for
 
     paths = Paths()
     ap = argparse.ArgumentParser(description="Chat with the sources: verbatim quotes with citations.")
@@ -223,10 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--index", default=paths.index, help="index folder (env QA_INDEX)")
     ap.add_argument("--model", default=os.environ.get("QA_MODEL") or None,
                     help="embedding model (env QA_MODEL; default: the one the index was built with)")
-    ap.add_argument("--device", default=os.environ.get("QA_DEVICE") or "auto", choices=("auto", "cpu", "cuda"),
+    ap.add_argument("--device", default=os.environ.get("QA_DEVICE") or "auto", choices=DEVICES,
                     help="where the model embeds (env QA_DEVICE; default: auto, CUDA in fp16 when torch sees a GPU)")
-    ap.add_argument("--backend", default=os.environ.get("QA_BACKEND") or "faiss", choices=("faiss", "milvus"),
-                    help="where the index lives (env QA_BACKEND; default: faiss, files in --index)")
+    ap.add_argument("--backend", default=os.environ.get("QA_BACKEND") or DEFAULT_BACKEND, choices=list(BACKENDS),
+                    help="where the index lives (env QA_BACKEND; default: %(default)s): "
+                         + "; ".join(f"{name}: {entry.summary}" for name, entry in BACKENDS.items()))
     ap.add_argument("--milvus-uri", default=os.environ.get("QA_MILVUS_URI") or "",
                     help="with --backend milvus: a .db path (milvus-lite) or http://host:19530 (env QA_MILVUS_URI)")
     ap.add_argument("--share", action="store_true", help="also publish a temporary public gradio.live link")
@@ -238,10 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     def notify(message: str) -> None:
         print(f"qa: {message}", file=sys.stderr, flush=True)
 
-    os.environ["QA_DEVICE"] = args.device
     try:
-        store = StoreConfig(args.backend, args.milvus_uri if args.backend == "milvus" else "")
-        engine = Engine.open(args.seeds, args.index, model=args.model, progress=True, notify=notify, store=store)
+        store = StoreConfig.from_env(args.backend, args.milvus_uri)
+        engine = Engine.open(args.seeds, args.index, model=args.model, device=args.device, progress=True, notify=notify,
+                             store=store)
     except QAError as exc:
         return _fail(str(exc))
     except OSError as exc:
@@ -254,11 +256,12 @@ def main(argv: list[str] | None = None) -> int:
         notify(f"built the index: {r.documents} documents, {r.passages} passages in {r.seconds:.1f} s")
     # The page is served while the model loads; a question asked before it is ready waits for it.
     threading.Thread(target=_warm_up, args=(engine, notify), daemon=True, name="model-load").start()
-    # A local index is watched for new builds; a Milvus build is the one live when the app started
-    # (its alias may move on; the build stays readable until the next one replaces it).
-    live = LiveEngine(engine, args.index, watch=args.watch, notify=notify) if store.backend == "faiss" else engine
-    if args.watch and store.backend != "faiss":
-        notify("--watch follows a local index; with Milvus, rebuild with `qa build --backend milvus` and restart")
+    # An index whose backend names its live build cheaply (the local index) is followed to new builds;
+    # otherwise the app answers from the build live when it started (docs/backends.md).
+    backend = backend_for(store, args.index)
+    live = LiveEngine(engine, backend, watch=args.watch, notify=notify) if backend.live_build() is not None else engine
+    if args.watch and live is engine:
+        notify(f"--watch follows a local index; with --backend {store.backend}, rebuild with `qa build` and restart")
     notify(f"serving on http://{args.host}:{port}/")
     try:
         launch(build_app(live), host=args.host, port=port, share=args.share)

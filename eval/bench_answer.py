@@ -60,7 +60,7 @@ def cache_root() -> Path:
 
 
 def time_engine(name: str, engine, questions: list[str]) -> dict:
-    from qa.normalize import normalize
+    from qa.text import normalize
 
     for q in questions[:3]:  # warm up: first calls pay for lazy imports and allocations
         engine.ask(q)

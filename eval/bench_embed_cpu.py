@@ -75,7 +75,7 @@ BATCH = 32
 def load_set(folder: Path) -> tuple[list[str], list[str], dict[str, str], dict[str, dict[str, int]]]:
     """(doc ids, doc texts, judged queries, qrels) of a BEIR folder, the project's way."""
     from qa.evaluation.beir import load_qrels, load_queries, read_corpus
-    from qa.normalize import normalize
+    from qa.text import normalize
 
     qrels = load_qrels(folder)
     judged = {q: d for q, d in qrels.items() if any(g >= 1 for g in d.values())}

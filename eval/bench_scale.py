@@ -124,7 +124,7 @@ def base_vectors(cache: Path) -> np.ndarray:
     path = cache / f"base-{BASE_VECTORS}.npy"
     if path.exists():
         return np.load(path)
-    from qa.embeddings import Embedder
+    from qa.embed.sentence_transformers import SentenceTransformerEmbedder as Embedder
 
     rng = random.Random(1)
     pool = real_sentences()
@@ -138,7 +138,7 @@ def base_vectors(cache: Path) -> np.ndarray:
 OPEN_SCRIPT = """
 import json, sys, time
 t = time.perf_counter()
-from qa.index import load_index
+from qa.build.build import load_index
 idx = load_index(sys.argv[1])
 retriever_parts = (len(idx.passages), len(idx.dense), len(idx.bm25), len(idx.quotes))
 seconds = time.perf_counter() - t
@@ -160,9 +160,9 @@ def measure_open(index: Path, runs: int = 3) -> dict:
 FIRST_ASK_SCRIPT = """
 import sys, time
 t = time.perf_counter()
-from qa.embeddings import Embedder
+from qa.embed.sentence_transformers import SentenceTransformerEmbedder as Embedder
 from qa.engine import Engine
-from qa.index import load_index
+from qa.build.build import load_index
 from qa.retrieval import Retriever
 embedder = Embedder()
 embedder.encode_one("warm")  # loads the model, as a first question would
@@ -221,7 +221,8 @@ def main() -> None:
 
     from qa.engine import Engine
     from qa.evaluation.beir import load_queries
-    from qa.index import build_index, load_index
+    from qa.retrieval import Retriever
+    from qa.build.build import build_index, load_index
 
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa-cite" / "scale"
     work = args.work or cache / f"{args.passages}"
@@ -229,7 +230,7 @@ def main() -> None:
     files = write_documents(docs, args.passages)
     index = work / f"index-{args.vectors}"
     if args.vectors == "model":
-        from qa.embeddings import Embedder
+        from qa.embed.sentence_transformers import SentenceTransformerEmbedder as Embedder
 
         embedder = Embedder()
     else:
@@ -263,7 +264,7 @@ def main() -> None:
         idx.dense.settings = default
     row.update(search_stats(idx.dense, queries[half:]))
 
-    engine = Engine(idx.retriever(embedder))
+    engine = Engine(Retriever(idx.store(), embedder))
     questions = list(load_queries(DATASETS / "msmarco-5k").values())[: args.questions]
     engine.ask(questions[0])
     times = []

@@ -24,11 +24,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.conversation import ConversationParams  # noqa: E402
+from qa.settings import ConversationParams  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.evaluation.cli import default_cache  # noqa: E402
 from qa.evaluation.gold import load_gold_files  # noqa: E402
-from qa.follow_up_quotes import FEATURES, FollowUpRanker, fit  # noqa: E402
+from qa.settings import FEATURES, FollowUpRanker  # noqa: E402
+from eval.follow_ups import fit, follow_up_candidates  # noqa: E402
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 
@@ -51,7 +52,7 @@ def rows(engine: Engine, gold) -> tuple[list[str], np.ndarray, np.ndarray]:
     for g in gold:
         if not g.history or g.type not in ("followup", "offtopic"):
             continue
-        found = engine.follow_up_candidates(g.question, list(g.history))
+        found = follow_up_candidates(engine, g.question, list(g.history))
         if found is None:
             continue
         candidates, x = found

@@ -21,13 +21,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.embeddings import Embedder  # noqa: E402
+from qa.embed.sentence_transformers import SentenceTransformerEmbedder as Embedder  # noqa: E402
 from qa.evaluation import beir, evaluate, metrics  # noqa: E402
 from qa.evaluation.cli import default_cache  # noqa: E402
 from qa.evaluation.gold import load_gold, load_gold_files, passage_qrels  # noqa: E402
-from qa.index import prepare  # noqa: E402
-from qa.retrieval import RetrievalParams  # noqa: E402
+from qa.build.corpus import prepare  # noqa: E402
+from qa.settings import RetrievalParams  # noqa: E402
 from qa.settings import IndexSettings  # noqa: E402
+from qa.retrieval import Retriever  # noqa: E402
+from eval.follow_ups import follow_up_candidates  # noqa: E402
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 
@@ -36,7 +38,7 @@ def gold_target(embedder, settings=IndexSettings()):
     gold = load_gold(ROOT / "eval" / "seeds_gold.jsonl", ROOT / "seeds")
     corpus = prepare(ROOT / "seeds", settings, embedder)
     queries = {g.id: g.question for g in gold if g.answerable}
-    return "seeds-gold", corpus.retriever(embedder), queries, passage_qrels(gold, corpus.passages)
+    return "seeds-gold", Retriever(corpus.store(), embedder), queries, passage_qrels(gold, corpus.passages)
 
 
 def beir_target(embedder, name):
@@ -76,12 +78,12 @@ def passage_grid(embedder):
 
 def answer_grid(embedder, split: str = "dev"):
     """Quote and conversation settings, scored on one part of the gold set (choose on dev)."""
-    from qa.answer import AnswerParams
-    from qa.conversation import ConversationParams
+    from qa.settings import AnswerParams
+    from qa.settings import ConversationParams
 
     gold = load_gold_files([ROOT / "eval" / "seeds_gold.jsonl", ROOT / "eval" / "seeds_chains.jsonl"], ROOT / "seeds", split)
     corpus = prepare(ROOT / "seeds", IndexSettings(), embedder)
-    retriever = corpus.retriever(embedder)
+    retriever = Retriever(corpus.store(), embedder)
 
     def run(answer: AnswerParams, conv: ConversationParams) -> dict:
         return evaluate.evaluate_gold(gold, retriever, ["hybrid"], answer, conversation=conv).answers
@@ -115,14 +117,14 @@ def conversation_grid(embedder, split: str = "dev"):
     (`new_terms`), and how much of the conversation ranks its quotes (`quote_context`), on the seeds'
     conversations and on the dbpedia-5k ones (when `qa eval --beir .../dbpedia-5k --documents` has
     written that corpus as documents)."""
-    from qa.conversation import ConversationParams
+    from qa.settings import ConversationParams
 
     targets = conversation_targets()
     cols = ["followup_quote_overlap", "followup_quote_at_1", "standalone_quote_overlap", "offtopic_abstained"]
     print(f"split {split}; " + "  ".join(cols))
     for name, path, seeds in targets:
         gold = load_gold_files([path], seeds, split)
-        retriever = prepare(seeds, IndexSettings(), embedder).retriever(embedder)
+        retriever = Retriever(prepare(seeds, IndexSettings(), embedder).store(), embedder)
         variants = [{"lean_on_source": lean} for lean in (0, 1, 2, 3)] + [{"new_terms": False}]
         variants += [{"quote_context": share} for share in (0.0, 0.25, 0.5, 0.75, 1.0)]
         for change in variants:  # each against the defaults
@@ -155,13 +157,13 @@ def ceiling(embedder, split: str = "dev"):
     print("part".ljust(12) + "follow-ups".rjust(11) + "".join(r.rjust(17) for r in RANKS) + "quoted now".rjust(12))
     for name, path, seeds in conversation_targets():
         gold = [g for g in load_gold_files([path], seeds, split) if g.type == "followup"]
-        engine = Engine(prepare(seeds, IndexSettings(), embedder).retriever(embedder))
+        engine = Engine(Retriever(prepare(seeds, IndexSettings(), embedder).store(), embedder))
         counts = dict.fromkeys(RANKS, 0)
         quoted = 0
         for g in gold:
             answer = engine.ask(g.question, history=list(g.history))
             quoted += any(g.on_evidence(q) for q in answer.quotes)
-            found = engine.follow_up_candidates(g.question, list(g.history))
+            found = follow_up_candidates(engine, g.question, list(g.history))
             if found is None:
                 counts["read alone"] += 1
                 continue

@@ -14,6 +14,7 @@ from .errors import QAError
 from .settings import IndexSettings, Paths
 
 log = logging.getLogger("qa")
+LIBRARY_LOGGERS = ("bm25s", "faiss", "sentence_transformers", "httpx")  # the libraries' own loggers, quieted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,10 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="qa: %(message)s", stream=sys.stderr)
-    for noisy in ("bm25s", "faiss", "sentence_transformers", "httpx"):
+    for noisy in LIBRARY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    if getattr(args, "device", None):
-        os.environ["QA_DEVICE"] = args.device  # every embedder this command makes reads it when it loads
     try:
         return args.func(args)
     except QAError as exc:
@@ -43,9 +42,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .index import KEEP_BUILDS
+    from .embed import DEVICES
+    from .evaluation.cli import add_parser as add_eval
     from .retrieval import MODES
-    from .store.base import BACKENDS
+    from .settings import KEEP_BUILDS
+    from .store import BACKENDS, DEFAULT_BACKEND
 
     paths = Paths()
     common = argparse.ArgumentParser(add_help=False)
@@ -54,12 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--model", default=os.environ.get("QA_MODEL") or None,
                         help="sentence-transformers model name or folder (env QA_MODEL; default: the model the "
                              f"index was built with, for a new index {IndexSettings.model})")
-    common.add_argument("--device", default=os.environ.get("QA_DEVICE") or "auto", choices=("auto", "cpu", "cuda"),
+    common.add_argument("--device", default=os.environ.get("QA_DEVICE") or "auto", choices=DEVICES,
                         help="where the model embeds (env QA_DEVICE; default: %(default)s, CUDA in fp16 when "
                              "torch sees a GPU)")
-    common.add_argument("--backend", default=os.environ.get("QA_BACKEND") or "faiss", choices=BACKENDS,
-                        help="where the index lives (env QA_BACKEND; default: %(default)s, files in --index; "
-                             "milvus needs pip install -e '.[milvus]')")
+    common.add_argument("--backend", default=os.environ.get("QA_BACKEND") or DEFAULT_BACKEND, choices=list(BACKENDS),
+                        help="where the index lives (env QA_BACKEND; default: %(default)s): "
+                             + "; ".join(f"{name}: {entry.summary}" for name, entry in BACKENDS.items()))
     common.add_argument("--milvus-uri", default=os.environ.get("QA_MILVUS_URI") or "",
                         help="with --backend milvus: a path ending in .db (milvus-lite, embedded) or "
                              "http://host:19530 (a server or cluster) (env QA_MILVUS_URI)")
@@ -107,9 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
-    from .evaluation.cli import add_parser as add_eval
-
-    add_eval(sub, common)
+    add_eval(sub, common, store_config)
     return parser
 
 
@@ -123,19 +122,22 @@ def _engine(args, *, progress: bool = True):
         print(f"qa: {message}", file=sys.stderr)
 
     # Without --model the index is read with the settings it was built with.
-    return Engine.open(args.seeds, args.index, model=args.model, progress=progress and sys.stderr.isatty(), notify=notify,
-                       build=getattr(args, "build", None), store=store_config(args))
+    return Engine.open(args.seeds, args.index, model=args.model, device=args.device,
+                       progress=progress and sys.stderr.isatty(), notify=notify, build=getattr(args, "build", None),
+                       store=store_config(args))
 
 
 def store_config(args):
     """The backend the command's arguments (or QA_BACKEND, QA_MILVUS_URI) choose."""
-    from .store.base import StoreConfig
+    from .store import StoreConfig
 
-    return StoreConfig(args.backend, args.milvus_uri if args.backend == "milvus" else "")
+    return StoreConfig.from_env(args.backend, args.milvus_uri)
 
 
 def cmd_build(args) -> int:
-    from .index import build_index, load_index
+    from .build.build import build
+    from .embed import load_embedder
+    from .store import backend_for
 
     try:
         settings = IndexSettings(model=args.model or IndexSettings.model, passage_words=args.passage_words,
@@ -145,28 +147,21 @@ def cmd_build(args) -> int:
     t0 = time.perf_counter()
     if args.keep_builds < 1:
         raise QAError(f"--keep-builds must be at least 1, got {args.keep_builds}")
-    config = store_config(args)
-    if config.backend == "milvus":
-        from .embeddings import Embedder
-        from .store import milvus
 
-        def notify(message: str) -> None:
-            print(f"qa: {message}", file=sys.stderr)
+    def notify(message: str) -> None:
+        print(f"qa: {message}", file=sys.stderr)
 
-        report = milvus.build(args.seeds, args.index, config, settings, Embedder(settings.model),
-                              progress=not args.quiet, notify=notify)
-        exclusions = milvus.MilvusStore.open(config).exclusions if args.show_excluded else []
-    else:
-        report = build_index(args.seeds, args.index, settings, progress=not args.quiet, keep_builds=args.keep_builds)
-        exclusions = load_index(args.index).exclusions if args.show_excluded else []
+    backend = backend_for(store_config(args), args.index)
+    report = build(backend, args.seeds, settings, load_embedder(settings.model, device=args.device),
+                   progress=not args.quiet, notify=notify, keep_builds=args.keep_builds)
     if args.show_excluded:
-        for row in exclusions:
+        for row in backend.open().exclusions:
             text = " ".join(row["text"].split())
             print(f"{row['source']}:{row['start']}-{row['end']}\t{row['reason']}\t{text[:100]}")
     for s in report.skipped:
         print(f"qa: skipped {s.source}: {s.reason}", file=sys.stderr)
     print(
-        f"built {report.path if config.backend == 'milvus' else args.index}: {report.documents} documents, {report.passages} passages, {report.sentences} sentences "
+        f"built {backend.describe()}: {report.documents} documents, {report.passages} passages, {report.sentences} sentences "
         f"({report.embedded} texts embedded, {report.reused} reused), {report.excluded} excluded spans, "
         f"{len(report.skipped)} skipped files, {time.perf_counter() - t0:.1f} s"
     )

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .answer import Answer
+from .answer.compose import Answer
 from .errors import InputError
 
 FORMAT = "qa-cite export 1"

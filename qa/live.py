@@ -1,6 +1,7 @@
 """A live index for a long-running server: a new build is picked up between requests.
 
-`qa build` (or another process) can replace the index while the app runs; the
+`qa build` (or another process) can replace the index while the app runs (a backend that
+names its live build cheaply, `Backend.live_build`: the local index); the
 app's engine is swapped for one on the new build at the next request, without a
 restart, reusing the loaded model. With `watch`, a background thread also notices
 changed, added or removed sources (by size and modification time, hashing only
@@ -16,21 +17,23 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from .build.build import ensure, open_checked
 from .engine import Engine
-from .index import POINTER, ensure_index, load_index
+from .settings import IndexSettings
+from .store import Backend
 
 log = logging.getLogger(__name__)
 
 
 class LiveEngine:
-    """Holds the engine of an index folder and replaces it when CURRENT names another build."""
+    """Holds the engine of an index and replaces it when the backend's live build changes."""
 
-    def __init__(self, engine: Engine, index_dir: str | Path, *, watch: bool = False, interval: float = 2.0,
+    def __init__(self, engine: Engine, backend: Backend, *, watch: bool = False, interval: float = 2.0,
                  notify: Callable[[str], None] = log.warning) -> None:
         if engine.seeds is None:
             raise ValueError("a live engine needs an engine opened on a sources folder (Engine.open)")
         self._engine = engine
-        self.index_dir = Path(index_dir)
+        self.backend = backend
         self.notify = notify
         self._lock = threading.Lock()
         self._checked = 0.0
@@ -42,14 +45,13 @@ class LiveEngine:
             self._watcher.start()
 
     def current(self) -> Engine:
-        """The engine of the live build (checked at most every 0.2 s: reading CURRENT is cheap)."""
+        """The engine of the live build (checked at most every 0.2 s: reading the live build's name is cheap)."""
         now = time.monotonic()
         if now - self._checked < 0.2:
             return self._engine
         self._checked = now
-        try:
-            live = (self.index_dir / POINTER).read_text(encoding="utf-8").strip()
-        except OSError:
+        live = self.backend.live_build()
+        if live is None:
             return self._engine
         if live != self._engine.build:
             with self._lock:
@@ -60,11 +62,11 @@ class LiveEngine:
     def _switch(self) -> None:
         old = self._engine
         try:
-            index = load_index(self.index_dir)
+            store = open_checked(self.backend)
         except Exception as exc:  # a build being replaced: keep answering from the one in hand
             log.info("new build not loadable yet (%s); keeping %s", exc, old.build)
             return
-        engine = Engine.from_index(index, old.embedder, answer=old.answer_params)
+        engine = Engine.from_store(store, old.embedder, answer=old.answer_params)
         engine.seeds = old.seeds
         self._engine = engine
         self.notify(f"switched to the new index build {engine.build}")
@@ -76,7 +78,7 @@ class LiveEngine:
                 if stamps == self._stamps:
                     continue
                 self._stamps = stamps
-                ensure_index(self._engine.seeds, self.index_dir, embedder=self._engine.embedder, notify=self.notify)
+                ensure(self.backend, self._engine.seeds, IndexSettings(), self._engine.embedder, notify=self.notify)
                 self.current()
             except Exception as exc:  # the watcher must outlive a bad file or a failed build
                 self.notify(f"rebuild after a source change failed: {exc}")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 import re
 
-from .answer import Answer, citation
-from .quotes import Quote
+from .answer.compose import Answer, citation
+from .answer.quotes import Quote
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$<>])")
 

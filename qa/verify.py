@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .documents import source_files
+from .ingest.documents import source_files
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def shared_dataset(name: str) -> Path:
 def engine_over(tmp_path: Path, embedder, documents: dict[str, str]):
     """An engine over a few short documents (file name -> text), indexed with the bundled model."""
     from qa.engine import Engine
-    from qa.index import build_index, load_index
+    from qa.build.build import build_index, load_index
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()
@@ -51,14 +51,14 @@ def engine_over(tmp_path: Path, embedder, documents: dict[str, str]):
 
 @pytest.fixture(scope="session")
 def embedder():
-    from qa.embeddings import Embedder
+    from qa.embed.sentence_transformers import SentenceTransformerEmbedder as Embedder
 
     return Embedder()
 
 
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory, embedder) -> Path:
-    from qa.index import build_index
+    from qa.build.build import build_index
 
     path = tmp_path_factory.mktemp("index")
     build_index(SEEDS, path, embedder=embedder)
@@ -68,7 +68,7 @@ def index_dir(tmp_path_factory, embedder) -> Path:
 @pytest.fixture(scope="session")
 def engine(index_dir, embedder):
     from qa.engine import Engine
-    from qa.index import load_index
+    from qa.build.build import load_index
 
     return Engine.from_index(load_index(index_dir, seeds=SEEDS), embedder)
 

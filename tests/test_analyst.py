@@ -13,7 +13,8 @@ from conftest import ROOT, read_source
 
 from qa import export
 from qa.engine import Engine
-from qa.index import build_index, kept_builds, load_index
+from qa.build.build import build_index, load_index
+from qa.store.local import kept_builds
 from qa.verify import verify
 
 QUESTION = "How many agreements did Belarus and Iran sign?"

@@ -2,9 +2,9 @@
 
 from conftest import SEEDS, read_source
 
-from qa.boilerplate import find_boilerplate
-from qa.documents import Document
-from qa.passages import split_passages
+from qa.ingest.clutter import find_clutter as find_boilerplate
+from qa.ingest.documents import Document
+from qa.ingest.passages import split_passages
 
 # Clutter of a different site than any seed: cookie banner, newsletter box,
 # "read more" teasers with relative dates, share bar, copyright line, a menu.

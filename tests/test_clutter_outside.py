@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, shared_dataset
 
-from qa.boilerplate import find_boilerplate, find_boilerplate_corpus
+from qa.ingest.clutter import find_clutter as find_boilerplate, find_clutter_corpus as find_boilerplate_corpus
 from qa.evaluation.beir import read_corpus
 from qa.evaluation.documents import entries, exclusion_stats
 
@@ -127,7 +127,7 @@ def test_other_languages_lose_no_text_as_clutter(name):
 
 def test_a_block_repeated_across_a_folder_is_left_out_of_the_built_index(tmp_path, embedder):
     """A site's template (a tagline under every article) is clutter; the build sees the whole folder."""
-    from qa.index import build_index, load_index
+    from qa.build.build import build_index, load_index
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()

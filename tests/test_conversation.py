@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, SEEDS, engine_over, read_source
 
-from qa import conversation
+from qa.answer import wording as conversation
 from qa.errors import InputError
 
 AGREEMENTS = "How many agreements did Belarus and Iran sign?"
@@ -24,7 +24,7 @@ AGREEMENTS = "How many agreements did Belarus and Iran sign?"
     ("How many drones did Iran sell?", False),
 ])
 def test_which_questions_need_the_conversation(question, needs):
-    from qa.lexical import query_terms
+    from qa.text import query_terms
 
     assert (conversation.context_reason(question, query_terms(question)) is not None) == needs
 
@@ -100,7 +100,7 @@ def test_qa_chat_holds_a_conversation_in_the_terminal(index_dir):
     ("In 2024?", True), ("causes of left ventricular hypertrophy", False), ("military cooperation Belarus Iran", False),
 ])
 def test_fragments_and_adverbs_that_refer_back_need_the_conversation(question, needs):
-    from qa.lexical import query_terms
+    from qa.text import query_terms
 
     assert (conversation.context_reason(question, query_terms(question)) is not None) == needs
 
@@ -149,7 +149,7 @@ def test_a_keyword_search_after_a_conversation_is_answered_alone(engine):
 def test_a_follow_up_read_with_context_looks_deeper_before_keeping_its_own_words(engine):
     from dataclasses import replace
 
-    from qa.conversation import ConversationParams
+    from qa.settings import ConversationParams
     from qa.engine import Engine
 
     history = ["Where do Tehran and Minsk want to limit the West's influence?"]
@@ -178,7 +178,7 @@ def test_a_short_follow_up_stays_with_the_document_the_conversation_is_about(tmp
     dates, not the word "die"; requiring the question's own words would quote the other biography."""
     from dataclasses import replace
 
-    from qa.conversation import ConversationParams
+    from qa.settings import ConversationParams
     from qa.engine import Engine
 
     engine = engine_over(tmp_path, embedder, PEOPLE)
@@ -208,7 +208,7 @@ def test_a_follow_up_must_be_answered_on_what_it_adds_to_the_conversation(tmp_pa
     quoted them when any of its own words would do. "much" and "one" are how it asks, not what."""
     from dataclasses import replace
 
-    from qa.conversation import ConversationParams
+    from qa.settings import ConversationParams
     from qa.engine import Engine
 
     engine = engine_over(tmp_path, embedder, DRONES)
@@ -244,7 +244,7 @@ def test_the_conversation_finds_the_passages_and_the_question_picks_the_sentence
     its own, so it is ranked with all of it."""
     from dataclasses import replace
 
-    from qa.conversation import ConversationParams
+    from qa.settings import ConversationParams
     from qa.engine import Engine
 
     engine = engine_over(tmp_path, embedder, INVENTORS)

@@ -7,8 +7,8 @@ import json
 import pytest
 from conftest import ROOT
 
-from qa import disagreement
-from qa.normalize import normalize
+from qa.answer import disagreement
+from qa.text import normalize
 
 PAIRS = json.loads((ROOT / "tests" / "data" / "disagreement_pairs.json").read_text(encoding="utf-8"))
 

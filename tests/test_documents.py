@@ -1,9 +1,9 @@
 import json
 import logging
 
-from qa.boilerplate import find_boilerplate
-from qa.documents import read_sources
-from qa.metadata import describe, load_catalog, parse_date
+from qa.ingest.clutter import find_clutter as find_boilerplate
+from qa.ingest.documents import read_sources
+from qa.ingest.metadata import describe, load_catalog, parse_date
 
 
 def docs(folder):
@@ -86,7 +86,7 @@ def test_parse_date_formats():
 
 
 def test_byte_order_mark_stays_out_of_titles_and_passages(tmp_path):
-    from qa.passages import split_passages
+    from qa.ingest.passages import split_passages
 
     raw = "\ufeffPort news\r\n\r\nThe port reopened on Monday after long repairs.\r\n"
     (tmp_path / "bom.txt").write_bytes(raw.encode("utf-8"))

@@ -99,9 +99,9 @@ def test_written_run_scores_the_same_in_pytrec_eval(gold_eval):
     for line in (out / "hybrid.trec").read_text().splitlines():
         qid, _, doc, _, score, _ = line.split()
         run.setdefault(qid, {})[doc] = float(score)
-    from qa.embeddings import Embedder
+    from qa.embed.sentence_transformers import SentenceTransformerEmbedder as Embedder
     from qa.evaluation.gold import passage_qrels
-    from qa.index import prepare
+    from qa.build.corpus import prepare
     from qa.settings import IndexSettings
 
     corpus = prepare(SEEDS, IndexSettings(), Embedder())

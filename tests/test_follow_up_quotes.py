@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from conftest import engine_over
 
-from qa.follow_up_quotes import FEATURES, FollowUpRanker, fit
+from qa.settings import FEATURES, FollowUpRanker
+from eval.follow_ups import fit, follow_up_candidates
 
 
 def test_fit_returns_raw_feature_weights_that_rank_as_the_standardised_model():
@@ -47,14 +48,14 @@ AIRLINES = {
 def test_with_the_ranker_a_follow_up_quotes_the_airline_the_conversation_is_about(tmp_path, embedder):
     """"Where's its main base?" after a question about Singapore's airline: the other airline's entry
     has the words "main base"; the ranker weighs that the previous answer quoted Singapore's entry."""
-    from qa.conversation import ConversationParams
+    from qa.settings import ConversationParams
     from qa.engine import Engine
 
     engine = engine_over(tmp_path, embedder, AIRLINES)
     history = ["What is Singapore's national airline?"]
     assert engine.ask(history[0]).quotes[0].source == "singapore.txt"
-    found = engine.follow_up_candidates("Where's its main base?", history)
-    assert found is not None and engine.follow_up_candidates(history[0], ["Where's its main base?"]) is None
+    found = follow_up_candidates(engine, "Where's its main base?", history)
+    assert found is not None and follow_up_candidates(engine, history[0], ["Where's its main base?"]) is None
     candidates, x = found
     assert x.shape == (len(candidates), len(FEATURES))
     column = dict(zip(FEATURES, x.T))

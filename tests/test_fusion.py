@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from qa import fusion
+from qa.retrieval import fusion
 
 
 def test_minmax_and_convex_by_hand():

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa.engine import Engine
-from qa.index import prepare
+from qa.retrieval import Retriever
+from qa.build.corpus import prepare
 from qa.settings import IndexSettings
 
 PIECES = [
@@ -54,15 +55,15 @@ def test_generated_documents_build_and_answer_with_every_offset_reproducing(tmp_
         assert len(p.text) <= 2_000
     for s in corpus.quotes.spans:
         assert read_source(seeds, s.source)[s.start : s.end] == s.text and len(s.text) <= 1000
-    engine = Engine(corpus.retriever(embedder))
+    engine = Engine(Retriever(corpus.store(), embedder))
     for question in ("What did the council approve?", "Why?", "北京天气", "Москва"):
         for q in engine.ask(question).quotes:
             assert read_source(seeds, q.source)[q.start : q.end] == q.text
 
 
 def test_passages_have_a_hard_length_even_for_unbroken_tokens():
-    from qa.documents import Document
-    from qa.passages import split_passages
+    from qa.ingest.documents import Document
+    from qa.ingest.passages import split_passages
 
     text = "Title\n\n" + " ".join(["x" * 700 + "."] * 40) + "\n"
     passages = split_passages(Document("t.txt", text, "", "Title"), [], max_words=60)

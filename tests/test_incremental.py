@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from conftest import QUESTIONS, SEEDS, read_source
 
-import qa.corpus
-from qa.embeddings import Embedder
-from qa.index import build_index, load_index
-from qa.normalize import normalize
+import qa.build.corpus
+from qa.embed.sentence_transformers import SentenceTransformerEmbedder as Embedder
+from qa.build.build import build_index, load_index
+from qa.text import normalize
 from qa.settings import IndexSettings
 
 # A short block in two documents is not clutter; in a third it makes the folder's template (three or more).
@@ -146,7 +146,7 @@ class RecordingEmbedder(Embedder):
 def spy(monkeypatch) -> tuple[list[str], list[str]]:
     """The names of the documents the build reads and splits (the real functions run)."""
     read, split = [], []
-    real_read, real_split = qa.corpus.read_source, qa.corpus.split_document
+    real_read, real_split = qa.build.corpus.read_source, qa.build.corpus.split_document
 
     def reading(root, name, limit):
         read.append(name)
@@ -156,8 +156,8 @@ def spy(monkeypatch) -> tuple[list[str], list[str]]:
         split.append(doc.source)
         return real_split(doc, *args, **kwargs)
 
-    monkeypatch.setattr(qa.corpus, "read_source", reading)
-    monkeypatch.setattr(qa.corpus, "split_document", splitting)
+    monkeypatch.setattr(qa.build.corpus, "read_source", reading)
+    monkeypatch.setattr(qa.build.corpus, "split_document", splitting)
     return read, split
 
 

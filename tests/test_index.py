@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,15 +13,15 @@ import numpy as np
 import pytest
 from conftest import ROOT, SEEDS
 
-from qa.embeddings import Embedder
+from qa.embed.sentence_transformers import SentenceTransformerEmbedder as Embedder
 from qa.errors import (
     IndexCorruptError,
     IndexMissingError,
     IndexStaleError,
     ModelMismatchError,
 )
-from qa.index import build_index, ensure_index, load_index
-from qa.normalize import normalize
+from qa.build.build import build_index, ensure_index, load_index
+from qa.text import normalize
 from qa.settings import IndexSettings
 
 
@@ -85,8 +84,10 @@ def test_other_model_is_refused(built, embedder):
     manifest.write_text(json.dumps(data))
     with pytest.raises(ModelMismatchError, match="another-model"):
         load_index(index, seeds=seeds, settings=IndexSettings())
+    from qa.engine import Engine
+
     with pytest.raises(ModelMismatchError, match="qa build --model"):
-        load_index(index).retriever(embedder)
+        Engine.from_index(load_index(index), embedder)
     idx, report = ensure_index(seeds, index, embedder=embedder, notify=lambda m: None)
     assert report is not None and report.reused == 0  # never mixes vectors of two models
     assert idx.model_id == embedder.model_id
@@ -136,18 +137,34 @@ def test_a_failed_build_leaves_the_old_index_live(built):
     assert not list(index.glob(".tmp-build-*"))
 
 
+# A build that stops at a named step (`build.STEPS`), says so in a file, and waits to be killed.
+PAUSED_BUILD = """
+import sys, time
+from pathlib import Path
+from qa.build.build import build_index
+
+seeds, index, step, marker = sys.argv[1:]
+
+def on_step(name):
+    if name == step:
+        Path(marker).write_text(name, encoding="utf-8")
+        time.sleep(60)
+
+build_index(seeds, index, on_step=on_step)
+"""
+
+
 @pytest.mark.parametrize("step", ["embedded", "writing", "written", "renamed", "pointed"])
 def test_a_build_killed_at_each_step_leaves_a_usable_index(built, tmp_path, step):
-    """The build pauses at a named step (a test hook), is SIGKILLed there, and the index still opens:
+    """The build pauses at a named step (its `on_step` hook), is SIGKILLed there, and the index still opens:
     the old build before CURRENT is replaced, the new one after."""
     seeds, index = built
     before = (index / "CURRENT").read_text()
     target = seeds / "002_129a0cf0d747b166.txt"
     target.write_text(target.read_text(encoding="utf-8") + "\nA closing sentence about potash exports.\n", encoding="utf-8")
     marker = tmp_path / "paused"
-    env = {**os.environ, "QA_BUILD_PAUSE_AT": step, "QA_BUILD_PAUSE_FILE": str(marker)}
-    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "build", "--quiet", "--seeds", str(seeds), "--index", str(index)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-c", PAUSED_BUILD, str(seeds), str(index), step, str(marker)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while not marker.exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)

@@ -14,7 +14,8 @@ from conftest import ROOT, read_source
 
 from qa.engine import Engine
 from qa.errors import SourceChangedError
-from qa.index import build_index
+from qa.build.build import build_index
+from qa.store import StoreConfig, backend_for
 from qa.live import LiveEngine
 
 QUESTION = "How many agreements did Belarus and Iran sign?"
@@ -38,7 +39,7 @@ def test_a_source_changed_since_the_build_is_never_quoted(opened):
 
 def test_the_app_switches_to_a_new_build_between_requests(opened, embedder):
     seeds, index, engine = opened
-    live = LiveEngine(engine, index, notify=lambda m: None)
+    live = LiveEngine(engine, backend_for(StoreConfig(), index), notify=lambda m: None)
     before = live.current().build
     (seeds / "potash.txt").write_text("Potash deal\n\nBelarus agreed to sell 40,000 tonnes of potash to Iran in 2026.\n",
                                       encoding="utf-8")
@@ -51,7 +52,7 @@ def test_the_app_switches_to_a_new_build_between_requests(opened, embedder):
 
 def test_watch_rebuilds_when_a_source_changes(opened):
     seeds, index, engine = opened
-    live = LiveEngine(engine, index, watch=True, interval=0.2, notify=lambda m: None)
+    live = LiveEngine(engine, backend_for(StoreConfig(), index), watch=True, interval=0.2, notify=lambda m: None)
     try:
         before = live.current().build
         (seeds / "rail.txt").write_text("Rail link\n\nA new rail link between Minsk and Tehran opened for freight "

@@ -15,11 +15,13 @@ from conftest import QUESTIONS, ROOT, SEEDS, read_source, shared_dataset
 from qa.engine import Engine
 from qa.errors import IndexCorruptError, IndexStaleError
 from qa.evaluation.gold import load_gold_files
-from qa.index import check_manifest
+from qa.build.build import build
+from qa.build.manifest import check_manifest
+from qa.store import backend_for
 from qa.retrieval import MODES, Retriever
 from qa.settings import IndexSettings
 from qa.store import milvus
-from qa.store.base import StoreConfig
+from qa.store import StoreConfig
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +87,7 @@ def test_it_is_checked_like_the_local_index(lite, milvus_engine, seeds_copy, emb
 def test_a_build_is_swapped_in_whole_and_resumes_after_a_kill(tmp_path, embedder, seeds_copy, monkeypatch):
     config = StoreConfig("milvus", str(tmp_path / "swap.db"), collection="swap")
     settings = IndexSettings()
-    first = milvus.build(seeds_copy, tmp_path / "index", config, settings, embedder, notify=lambda m: None)
+    first = build(backend_for(config, tmp_path / "index"), seeds_copy, settings, embedder, notify=lambda m: None)
     reader = milvus.MilvusStore.open(config)
     before = reader.passages([0])[0]
 
@@ -105,7 +107,7 @@ def test_a_build_is_swapped_in_whole_and_resumes_after_a_kill(tmp_path, embedder
 
     monkeypatch.setattr(milvus, "_insert_all", killed_after_two_batches)
     with pytest.raises(KeyboardInterrupt):
-        milvus.build(seeds_copy, tmp_path / "index", config, settings, embedder, notify=lambda m: None)
+        build(backend_for(config, tmp_path / "index"), seeds_copy, settings, embedder, notify=lambda m: None)
     # The kill may cut a batch short: rows past the last whole batch are dropped and written again.
     unfinished = [c for c in reader.client.list_collections() if c.startswith("swap_b") and not c.endswith(("_sentences", "_meta"))
                   and c != first.path.split("#")[1]]
@@ -118,7 +120,7 @@ def test_a_build_is_swapped_in_whole_and_resumes_after_a_kill(tmp_path, embedder
     assert len(milvus.MilvusStore.open(config)) == first.passages
 
     monkeypatch.setattr(milvus, "_insert_all", real)
-    second = milvus.build(seeds_copy, tmp_path / "index", config, settings, embedder, notify=lambda m: None)
+    second = build(backend_for(config, tmp_path / "index"), seeds_copy, settings, embedder, notify=lambda m: None)
     name = second.path.split("#")[1]
     assert name != first.path.split("#")[1]
     again = milvus.MilvusStore.open(config)
@@ -131,7 +133,7 @@ def test_a_build_is_swapped_in_whole_and_resumes_after_a_kill(tmp_path, embedder
 
 def test_a_missing_row_is_reported_as_corrupt(tmp_path, embedder, seeds_copy):
     config = StoreConfig("milvus", str(tmp_path / "bad.db"), collection="bad")
-    milvus.build(seeds_copy, tmp_path / "index", config, IndexSettings(), embedder, notify=lambda m: None)
+    build(backend_for(config, tmp_path / "index"), seeds_copy, IndexSettings(), embedder, notify=lambda m: None)
     store = milvus.MilvusStore.open(config)
     store.client.delete(f"{store.name}_sentences", ids=[0])
     with pytest.raises(IndexCorruptError, match="incomplete"):

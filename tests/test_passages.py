@@ -1,9 +1,9 @@
 from conftest import SEEDS, read_source
 
-from qa.boilerplate import find_boilerplate
-from qa.documents import read_sources
-from qa.metadata import describe
-from qa.passages import _windows, split_passages
+from qa.ingest.clutter import find_clutter as find_boilerplate
+from qa.ingest.documents import read_sources
+from qa.ingest.metadata import describe
+from qa.ingest.passages import _windows, split_passages
 
 
 def test_windows_take_whole_sentences_with_overlap():

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 from conftest import SEEDS, read_source
 
-from qa.boilerplate import find_boilerplate
-from qa.documents import Document
-from qa.embeddings import Embedder
+from qa.ingest.clutter import find_clutter as find_boilerplate
+from qa.ingest.documents import Document
+from qa.embed.sentence_transformers import SentenceTransformerEmbedder as Embedder
 from qa.engine import Engine
-from qa.index import FORMAT_VERSION, build_index, ensure_index, load_index
-from qa.passages import document_sentences
+from qa.build.manifest import FORMAT_VERSION
+from qa.build.build import build_index, ensure_index, load_index
+from qa.ingest.passages import document_sentences
 from qa.settings import IndexSettings
 
 # Hard-wrapped paragraphs: with 12-word passages, passages start in the middle of wrapped
@@ -100,7 +101,7 @@ def test_an_answer_costs_one_question_embedding(index_dir):
 
 
 def test_stored_sentence_vectors_are_the_models_vectors(index_dir, embedder):
-    from qa.normalize import normalize
+    from qa.text import normalize
 
     idx = load_index(index_dir)
     picks = [0, len(idx.quotes) // 2, len(idx.quotes) - 1]

@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 from conftest import SEEDS, read_source
 
-import qa.known_vectors
-from qa.dense import AnnSettings, DenseIndex
-from qa.documents import fingerprint
-from qa.embeddings import Embedder
+import qa.build.vectors
+from qa.settings import AnnSettings
+from qa.index.dense import DenseIndex
+from qa.ingest.documents import fingerprint
+from qa.embed.sentence_transformers import SentenceTransformerEmbedder as Embedder
 from qa.engine import Engine
-from qa.index import CHECKPOINT, build_index, load_index
+from qa.build.build import CHECKPOINT, build_index, load_index
 from qa.settings import IndexSettings
 
 
@@ -134,7 +135,7 @@ class CountingEmbedder(Embedder):
 
 
 def test_a_killed_build_resumes_from_its_last_embedded_batch(tmp_path, seeds_copy, monkeypatch):
-    monkeypatch.setattr(qa.known_vectors, "EMBED_BATCH", 40)
+    monkeypatch.setattr(qa.build.vectors, "EMBED_BATCH", 40)
     index = tmp_path / "index"
     with pytest.raises(RuntimeError, match="simulated kill"):
         build_index(seeds_copy, index, embedder=CountingEmbedder(crash_after=3))
@@ -170,12 +171,14 @@ def test_the_ann_settings_are_recorded_and_a_change_rebuilds(tmp_path, seeds_cop
 def test_the_device_is_chosen_by_flag_or_environment(monkeypatch):
     import torch
 
-    from qa.embeddings import resolve_device
+    from qa.embed.sentence_transformers import resolve_device
     from qa.errors import ModelLoadError
 
+    from qa.cli import _parser
+
     assert resolve_device("cpu") == "cpu"
-    monkeypatch.setenv("QA_DEVICE", "cpu")
-    assert resolve_device() == "cpu"
+    monkeypatch.setenv("QA_DEVICE", "cpu")  # the surfaces read the environment; the library is passed the device
+    assert _parser().parse_args(["ask", "Who met?"]).device == "cpu"
     with pytest.raises(ModelLoadError, match="choose one of: auto, cpu, cuda"):
         resolve_device("tpu")
     has_gpu = torch.cuda.is_available()

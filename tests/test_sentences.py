@@ -1,7 +1,7 @@
 from conftest import SEEDS, read_source
 
-from qa.layout import split_blocks, split_lines
-from qa.sentences import split_sentences
+from qa.ingest.layout import split_blocks, split_lines
+from qa.ingest.sentences import split_sentences
 
 
 def texts(raw: str) -> list[str]:

@@ -11,14 +11,16 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..dense import DenseIndex
-from ..embeddings import Embedder, encode_cached
+from ..embed import Embedder
 from ..errors import InputError
-from ..lexical import BM25Index
-from ..normalize import normalize
-from ..passages import Passage
-from ..retrieval import RetrievalParams, Retriever
-from ..store.local import LocalStore
+from ..index.dense import DenseIndex
+from ..index.lexical import BM25Index
+from ..ingest.passages import Passage
+from ..retrieval import Retriever
+from ..settings import RetrievalParams
+from ..store import Store, memory_store
+from ..text import normalize
+from .cache import encode_cached
 
 
 @dataclass(frozen=True)
@@ -76,12 +78,17 @@ def load_beir(folder: str | Path, split: str = "test") -> Dataset:
     return Dataset(root.name, docs, queries, qrels)
 
 
-def retriever_for(dataset: Dataset, embedder: Embedder, cache_dir: str | Path, params: RetrievalParams = RetrievalParams(),
-                  *, progress: bool = True) -> Retriever:
-    """Index a dataset's corpus in memory (embeddings cached by model and text)."""
+def store_for(dataset: Dataset, embedder: Embedder, cache_dir: str | Path, *, progress: bool = True) -> Store:
+    """A dataset's corpus indexed in memory (embeddings cached by model and text)."""
     texts = [normalize(d.text) for d in dataset.docs]
     vectors = encode_cached(embedder, texts, cache_dir, progress=progress)
-    return Retriever(LocalStore(dataset.docs, DenseIndex.build(vectors), BM25Index.build(texts)), embedder, params)
+    return memory_store(dataset.docs, DenseIndex.build(vectors), BM25Index.build(texts))
+
+
+def retriever_for(dataset: Dataset, embedder: Embedder, cache_dir: str | Path, params: RetrievalParams = RetrievalParams(),
+                  *, progress: bool = True) -> Retriever:
+    """A retriever over `store_for`'s index."""
+    return Retriever(store_for(dataset, embedder, cache_dir, progress=progress), embedder, params)
 
 
 def _jsonl(path: Path) -> list[str]:

@@ -9,10 +9,9 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from ..answer import AnswerParams
 from ..errors import QAError
-from ..retrieval import MODES, RetrievalParams
-from ..settings import IndexSettings
+from ..retrieval import MODES, Retriever
+from ..settings import AnswerParams, IndexSettings, RetrievalParams
 
 
 def default_cache() -> Path:
@@ -20,7 +19,8 @@ def default_cache() -> Path:
     return Path(base) / "qa-cite" / "embeddings"
 
 
-def add_parser(sub, common) -> None:
+def add_parser(sub, common, store_config) -> None:
+    """The `eval` command on the `qa` parser; `store_config(args)` is the backend its arguments choose."""
     p = sub.add_parser("eval", parents=[common], help="score retrieval on a gold set or a BEIR dataset",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
@@ -44,19 +44,20 @@ def add_parser(sub, common) -> None:
     for f in fields(AnswerParams):
         if f.name in ("abstain_below", "type_weight", "lexical_weight", "passage_weight", "overlap_bonus"):
             p.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
-    p.set_defaults(func=cmd_eval)
+    p.set_defaults(func=cmd_eval, store_config=store_config)
 
 
 def cmd_eval(args) -> int:
-    from ..embeddings import Embedder
-    from ..index import prepare
+    from ..build.corpus import prepare
+    from ..build.manifest import manifest_for
+    from ..embed import load_embedder
     from . import beir, evaluate, report
     from .gold import load_gold_files
 
     modes = list(MODES) if args.mode == "all" else [args.mode]
     params = RetrievalParams(**{f.name: getattr(args, f.name) for f in fields(RetrievalParams)})
     model = args.model or IndexSettings.model
-    embedder = Embedder(model)
+    embedder = load_embedder(model, device=args.device)
     progress = sys.stderr.isatty()
     try:
         settings = IndexSettings(model=model, passage_words=args.passage_words, overlap_sentences=args.overlap)
@@ -77,26 +78,22 @@ def cmd_eval(args) -> int:
             print(f"wrote {path}", file=sys.stderr)
         print(json.dumps({k: v for k, v in result.items() if k != "per_query"}) if args.json else table(result))
         return 0
-    from ..cli import store_config
-    from ..index import manifest_for
-
-    config = store_config(args)
+    config = args.store_config(args)
     if args.gold:
         gold = load_gold_files(args.gold, args.seeds, args.split)
         corpus = prepare(args.seeds, settings, embedder)
         answer = AnswerParams(**{f.name: getattr(args, f.name) for f in fields(AnswerParams) if hasattr(args, f.name)})
-        retriever = corpus.retriever(embedder, params)
-        if config.backend == "milvus":
-            retriever = _in_milvus(config, "gold", retriever, manifest_for(corpus, settings, embedder.model_id), progress)
-        ev = evaluate.evaluate_gold(gold, retriever, modes, answer, name=f"seeds-gold ({args.split})")
+        store = _searched_in(config, args.index, "gold", corpus.store(), manifest_for(corpus, settings, embedder.model_id),
+                             progress)
+        ev = evaluate.evaluate_gold(gold, Retriever(store, embedder, params), modes, answer,
+                                    name=f"seeds-gold ({args.split})")
     else:
         data = beir.load_beir(args.beir)
-        retriever = beir.retriever_for(data, embedder, args.cache, params, progress=progress)
-        if config.backend == "milvus":
-            manifest = {"model": embedder.model_id, "dimension": retriever.store.dense_index.dimension,
-                        "settings": {"beir": data.name}, "sources": {"corpus.jsonl": beir.corpus_digest(args.beir)}}
-            retriever = _in_milvus(config, data.name, retriever, manifest, progress)
-        ev = evaluate.evaluate_beir(data.name, retriever, data.queries, data.qrels, modes)
+        memory = beir.store_for(data, embedder, args.cache, progress=progress)
+        manifest = {"model": embedder.model_id, "dimension": memory.dense_index.dimension,
+                    "settings": {"beir": data.name}, "sources": {"corpus.jsonl": beir.corpus_digest(args.beir)}}
+        store = _searched_in(config, args.index, data.name, memory, manifest, progress)
+        ev = evaluate.evaluate_beir(data.name, Retriever(store, embedder, params), data.queries, data.qrels, modes)
     if args.out:
         for path in report.write(ev, args.out):
             print(f"wrote {path}", file=sys.stderr)
@@ -104,18 +101,10 @@ def cmd_eval(args) -> int:
     return 0
 
 
-def _in_milvus(config, name: str, retriever, manifest: dict, progress: bool):
-    """The same corpus written into Milvus (under its own alias, beside the product's index), searched
-    through the Milvus store: the evaluation then scores the backend, with everything above it unchanged."""
-    import re
-    from dataclasses import replace
+def _searched_in(config, index_dir, name: str, memory, manifest: dict, progress: bool):
+    """The corpus held in memory, searched as the configured backend holds it (`Backend.evaluation_store`):
+    the evaluation then scores the backend, with everything above it unchanged."""
+    from ..store import backend_for
 
-    from ..retrieval import Retriever
-    from ..store import milvus
-
-    alias = f"{config.collection}_eval_{re.sub(r'[^0-9A-Za-z]+', '_', name).strip('_').lower()}"
-    client = milvus.client_for(config.milvus_uri)
-    milvus.write(client, alias, retriever.store, manifest, progress=progress,
-                 notify=lambda m: print(f"qa: {m}", file=sys.stderr))
-    store = milvus.MilvusStore.open(replace(config, collection=alias), client=client)
-    return Retriever(store, retriever.embedder, retriever.params)
+    return backend_for(config, index_dir).evaluation_store(name, memory, manifest, progress=progress,
+                                                           notify=lambda m: print(f"qa: {m}", file=sys.stderr))

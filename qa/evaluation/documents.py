@@ -102,10 +102,10 @@ def exclusion_stats(texts: dict[str, str], titles: dict[str, str] | None = None)
     white space, and the title line of a written entry is not counted (a title
     is not quoted anyway).
     """
-    from ..boilerplate import find_boilerplate_corpus
+    from ..ingest.clutter import find_clutter_corpus
 
     stats = ExclusionStats(documents=len(texts))
-    found = find_boilerplate_corpus(texts)
+    found = find_clutter_corpus(texts)
     for name, text in texts.items():
         title = (titles or {}).get(name, "")
         body_start = len(title) + 2 if title and text.startswith(title + "\n\n") else 0

@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..answer import AnswerParams
-from ..conversation import ConversationParams
 from ..engine import Engine
-from ..normalize import normalize
 from ..retrieval import Retriever
+from ..settings import AnswerParams, ConversationParams
+from ..text import normalize
 from . import metrics
 from .gold import UNANSWERABLE, GoldQuestion, passage_qrels
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from ..passages import Passage
+from ..ingest.passages import Passage
 
 TYPES = ("single", "multi", "conflict", "unanswerable", "followup", "standalone", "offtopic")
 UNANSWERABLE = ("unanswerable", "offtopic")

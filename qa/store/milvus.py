@@ -40,13 +40,12 @@ from typing import Callable
 
 import numpy as np
 
-from ..documents import SourceInfo
-from ..errors import IndexCorruptError, IndexMissingError, IndexStaleError, InputError
-from ..index import (CHECKPOINT, BuildReport, KnownVectors, build_lock, check_manifest, manifest_for, model_key,
-                     prepare)
-from ..lexical import Lexicon, Weights
-from ..passages import Passage
-from ..quote_index import SentenceSpan
+from ..ingest.documents import SourceInfo
+from ..errors import IndexCorruptError, IndexMissingError, InputError
+from ..index.known_vectors import KnownVectors
+from ..index.lexical import Lexicon, Weights
+from ..ingest.passages import Passage
+from ..index.quote_index import SentenceSpan
 from .base import SentenceRows, StoreConfig, top_positive
 
 log = logging.getLogger(__name__)
@@ -455,35 +454,71 @@ def _fit(text: str) -> str:
     return text
 
 
-# -- from a sources folder --------------------------------------------------------------------------
+# -- the backend -------------------------------------------------------------------------------------
 
 
-def build(seeds, index_dir, config: StoreConfig, settings, embedder, *, progress: bool = False,
-          notify: Callable[[str], None] = log.warning, client=None):
-    """Read, clean, split and embed `seeds` (as for the local index), then write them into Milvus and
-    switch the alias. Embedded batches are checkpointed under `index_dir`, so a killed build resumes.
+class Backend:
+    """The Milvus index of a configuration (`base.Backend`). One client serves every call: milvus-lite
+    lets a process open a `.db` file once."""
 
-    Returns:
-        An `index.BuildReport`.
-    """
-    import shutil
+    def __init__(self, config: StoreConfig, index_dir: Path) -> None:
+        self.config = config
+        self.root = Path(index_dir)
+        self._client = None
 
-    t0 = time.perf_counter()
-    root = Path(index_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    client = client or client_for(config.milvus_uri)
-    with build_lock(root, notify):
-        checkpoint = root / CHECKPOINT / model_key(embedder.model_id)
-        known = _LiveVectors(client, config.collection, embedder.model_id)
-        known.add_checkpoint(checkpoint)
-        corpus = prepare(seeds, settings, embedder, known=known, progress=progress, checkpoint=checkpoint)
-        manifest = manifest_for(corpus, settings, embedder.model_id)
-        done = write(client, config.collection, corpus.store(), manifest, keys=corpus.text_keys, progress=progress,
-                     notify=notify)
-        shutil.rmtree(checkpoint, ignore_errors=True)
-    return BuildReport(f"{config.milvus_uri}#{done.name}", len(corpus.sources), len(corpus.passages),
-                       len(corpus.excluded), tuple(corpus.skipped), corpus.embedded, corpus.reused,
-                       round(time.perf_counter() - t0, 2), len(corpus.quotes))
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = client_for(self.config.milvus_uri)
+        return self._client
+
+    def describe(self) -> str:
+        name = live_collection(self.client, self.config.collection)
+        return f"{self.config.milvus_uri}#{name}" if name else self.config.milvus_uri
+
+    def open(self, *, check: Callable[[dict, str], None] | None = None, ann=None, build: str | None = None) -> "MilvusStore":
+        if build is not None:
+            raise InputError("--build replays a kept build of the local index; the milvus backend keeps only "
+                             "the live build and the one before it")
+        store = MilvusStore.open(self.config, client=self.client)
+        if check is not None:
+            check(store.manifest, f"{self.config.milvus_uri} ({store.name})")
+        return store
+
+    def manifest(self) -> dict | None:
+        try:
+            name = live_collection(self.client, self.config.collection)
+            return read_meta(self.client, f"{name}_meta", ["manifest"])["manifest"] if name else None
+        except Exception:  # missing or unreadable: the caller falls back to defaults and rebuilds
+            return None
+
+    def live_build(self) -> str | None:
+        return None  # a running app answers from the build live when it started (docs/backends.md)
+
+    def reusable(self, model_id: str, check: Callable[[dict, str], None]) -> tuple[dict | None, KnownVectors]:
+        return None, _LiveVectors(self.client, self.config.collection, model_id)
+
+    def write(self, corpus, manifest: dict, *, keep_builds: int, started: float, on_step=None, progress: bool = False,
+              notify: Callable[[str], None] = log.info) -> str:
+        done = write(self.client, self.config.collection, corpus.store(), manifest, keys=corpus.text_keys,
+                     progress=progress, notify=notify)
+        return f"{self.config.milvus_uri}#{done.name}"
+
+    def replays(self) -> bool:
+        return False
+
+    def evaluation_store(self, name: str, memory, manifest: dict, *, progress: bool = False,
+                         notify: Callable[[str], None] = log.info) -> "MilvusStore":
+        """An evaluation corpus held in memory, written under its own alias beside the product's index."""
+        from dataclasses import replace
+
+        alias = f"{self.config.collection}_eval_{re.sub(r'[^0-9A-Za-z]+', '_', name).strip('_').lower()}"
+        write(self.client, alias, memory, manifest, progress=progress, notify=notify)
+        return MilvusStore.open(replace(self.config, collection=alias), client=self.client)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
 
 
 class _LiveVectors(KnownVectors):
@@ -510,36 +545,3 @@ class _LiveVectors(KnownVectors):
                 if rows:
                     found = np.frombuffer(b"".join(bytes.fromhex(r["key"]) for r in rows), dtype=np.uint8)
                     self.add(found.reshape(len(rows), -1), np.asarray([r["vector"] for r in rows], dtype=np.float32))
-
-
-def ensure(seeds, index_dir, config: StoreConfig, settings, embedder, *, progress: bool = False,
-           notify: Callable[[str], None] = log.warning, rebuild: bool = True, client=None):
-    """The live Milvus build of `seeds`, checked as the local index is (format, model, settings,
-    sources, counts); rebuilt first when missing, stale or incomplete (if `rebuild`).
-
-    Returns:
-        (MilvusStore, the BuildReport if it was built, else None)
-    """
-    client = client or client_for(config.milvus_uri)
-    try:
-        store = MilvusStore.open(config, client=client)
-        check_manifest(store.manifest, f"{config.milvus_uri} ({store.name})", seeds=seeds, settings=settings)
-        return store, None
-    except (IndexMissingError, IndexCorruptError, IndexStaleError) as exc:
-        if not rebuild:
-            raise
-        notify(f"{exc} -- rebuilding" if not isinstance(exc, IndexMissingError) else f"{exc} -- building it now")
-    report = build(seeds, index_dir, config, settings, embedder, progress=progress, notify=notify, client=client)
-    return MilvusStore.open(config, client=client), report
-
-
-def recorded_settings(config: StoreConfig, client=None):
-    """The settings the live Milvus build was made with, or None."""
-    from ..settings import IndexSettings
-
-    try:
-        client = client or client_for(config.milvus_uri)
-        name = live_collection(client, config.collection)
-        return IndexSettings.from_dict(read_meta(client, f"{name}_meta", ["manifest"])["manifest"]["settings"]) if name else None
-    except Exception:  # missing or unreadable: the caller falls back to defaults and rebuilds
-        return None

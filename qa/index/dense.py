@@ -16,47 +16,11 @@ exactly.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class AnnSettings:
-    """When and how the dense index is approximate; the defaults are the measured choice (README, "Scale").
-
-    Attributes:
-        threshold: from this many vectors up, HNSW; below, exact search.
-        hnsw_m: graph neighbours per node (memory: about 2 x m x 4 bytes per vector more).
-        ef_construction: breadth of the graph search while building.
-        ef_search: breadth of the graph search per query (recall against speed).
-        exact_below: a filtered search allowing at most this many rows scores them exactly.
-    """
-
-    threshold: int = 150_000
-    hnsw_m: int = 32
-    ef_construction: int = 80
-    ef_search: int = 512
-    exact_below: int = 20_000
-
-    # Searching, not building: a change applies to existing indexes and does not make them stale.
-    QUERY_TIME = ("ef_search", "exact_below")
-
-    def __post_init__(self) -> None:
-        if self.threshold < 1 or self.hnsw_m < 4 or self.ef_construction < 8 or self.ef_search < 8:
-            raise ValueError(f"ANN settings out of range: {self}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def built_with(self) -> dict:
-        """The settings that shape the built index (what staleness compares)."""
-        return {k: v for k, v in asdict(self).items() if k not in self.QUERY_TIME}
-
-    def searching_as(self, other: "AnnSettings") -> "AnnSettings":
-        """These build settings with `other`'s search settings."""
-        return replace(self, **{k: getattr(other, k) for k in self.QUERY_TIME})
+from ..settings import AnnSettings
 
 
 class DenseIndex:

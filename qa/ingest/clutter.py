@@ -8,7 +8,7 @@ The unit is the *block* (a paragraph, a bullet, a heading, a standalone date or
 URL line; `layout.split_blocks`), so an exclusion never cuts a sentence in two.
 The signals are general, about how pages are built rather than what particular
 sites say, and were checked on corpora none of the rules were written from
-(README, "Clutter"):
+(docs/evaluation.md, "Clutter"):
 
 Strong, each enough alone:
 - metadata: a URL line, a "Publisher:"-style field, a date-only line, a byline,
@@ -19,7 +19,7 @@ Strong, each enough alone:
 - a site label: "Advertisement", "Skip to content", "Back to top", comment counts;
 - a cookie notice, a copyright footer, a row of labels split by `|`;
 - template clutter: a short block that recurs verbatim in several documents of
-  the folder (`find_boilerplate_corpus`);
+  the folder (`find_clutter_corpus`);
 - a list heading ("Related articles", "Most read", "More from …").
 
 Structural, from the neighbours:
@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from .layout import (
@@ -56,7 +57,7 @@ from .layout import (
     is_label_row,
     split_blocks,
 )
-from .normalize import normalize
+from ..text import normalize
 
 # -- vocabularies: the generic words of web page furniture, in the languages the labels are seen in --
 
@@ -110,7 +111,7 @@ REGISTER_RE = re.compile(r"\b(?:you|your|yours|yourself|you[’'](?:ll|re|ve|d)|
 QUOTED_RE = re.compile(r"“[^”]*(?:”|$)|\"[^\"]*(?:\"|$)|«[^»]*(?:»|$)|„[^“”]*(?:[“”]|$)")
 CONTENT_WORD_RE = re.compile(r"[^\W\d_]{4,}")
 
-# Structural thresholds; README "Clutter" says how they were checked.
+# Structural thresholds; docs/evaluation.md ("Clutter") says how they were checked.
 SHORT_BLOCK_WORDS = 30  # calls to action and banners are short; prose paragraphs are not
 FOOTER_WORDS = 40
 LABEL_WORDS = 4  # a menu entry or a site label
@@ -120,8 +121,6 @@ TEMPLATE_MAX_WORDS = 40  # ... when it is short: long prose that repeats is quot
 MAX_RUN = 3  # weak blocks taken along between two exclusions
 ON_TOPIC = 0.5  # a block addressing the reader is weak only if it shares less than this with the article
 
-STRONG = frozenset({"call to action", "site label", "cookie notice", "footer", "menu", "list heading",
-                    "template clutter", "link list", "metadata: byline", "metadata: photo credit", "date line"})
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,7 @@ class Exclusion:
         return asdict(self)
 
 
-def find_boilerplate(text: str, *, template: frozenset[str] = frozenset()) -> list[Exclusion]:
+def find_clutter(text: str, *, template: frozenset[str] = frozenset()) -> list[Exclusion]:
     """Return the spans of `text` that are clutter or metadata, in order.
 
     Args:
@@ -150,15 +149,15 @@ def find_boilerplate(text: str, *, template: frozenset[str] = frozenset()) -> li
     if not blocks:
         return []
     features = [_Features.of(text, b) for b in blocks]
-    reasons: list[str | None] = [_block_rule(f, template) for f in features]
+    reasons: list[Rule | None] = [_block_rule(f, template) for f in features]
     _link_lists(features, reasons)
     _menus(features, reasons)
     _weak_runs(features, reasons)
     _keep_some_prose(features, reasons)
-    return [Exclusion(b.start, b.end, r) for b, r in zip(blocks, reasons) if r is not None]
+    return [Exclusion(b.start, b.end, r.name) for b, r in zip(blocks, reasons) if r is not None]
 
 
-def find_boilerplate_corpus(texts: dict[str, str], *, min_documents: int = TEMPLATE_MIN_DOCUMENTS) -> dict[str, list[Exclusion]]:
+def find_clutter_corpus(texts: dict[str, str], *, min_documents: int = TEMPLATE_MIN_DOCUMENTS) -> dict[str, list[Exclusion]]:
     """Clutter of every document of a folder, with template clutter: short blocks that recur in
     `min_documents` or more of its documents (a site's menus, footers and boxes)."""
     seen: dict[str, int] = {}
@@ -166,12 +165,12 @@ def find_boilerplate_corpus(texts: dict[str, str], *, min_documents: int = TEMPL
         for key in block_keys(text):
             seen[key] = seen.get(key, 0) + 1
     template = frozenset(k for k, n in seen.items() if n >= min_documents)
-    return {name: find_boilerplate(text, template=template) for name, text in texts.items()}
+    return {name: find_clutter(text, template=template) for name, text in texts.items()}
 
 
 def block_keys(text: str) -> set[str]:
     """The keys of a document's blocks that are short enough to be template, each once: all that
-    its clutter takes from the rest of the folder is which of these recur (`find_boilerplate_corpus`)."""
+    its clutter takes from the rest of the folder is which of these recur (`find_clutter_corpus`)."""
     return {k for k in (block_key(text, b) for b in split_blocks(text)) if k}
 
 
@@ -220,58 +219,81 @@ class _Features:
         return self.title_like and self.words <= LABEL_WORDS and self.lines == 1 and not self.bullet
 
 
-def _block_rule(f: _Features, template: frozenset[str]) -> str | None:
-    text, words = f.text, f.words
-    if f.lines == 1 and URL_LINE_RE.match(text):
-        return "metadata: source URL"
-    if f.lines == 1 and is_date_line(text):
-        return "date line"
-    if META_LINE_RE.match(text) and words <= 20:
-        return "metadata: publication line"
-    if TAGS_RE.match(text) and words <= 40:
-        return "metadata: tags"
-    if words <= 12 and not f.sentence and BYLINE_RE.match(text):
-        return "metadata: byline"
-    if words <= 15 and CREDIT_RE.match(text):
-        return "metadata: photo credit"
-    if LABEL_RE.match(text):
-        return "site label"
-    if words <= TITLE_WORDS and LIST_HEADING_RE.match(text):
-        return "list heading"
-    if f.title_lines and LIST_HEADING_RE.match(f.raw):
-        return "link list"  # a list heading and its teasers, with no blank line between them
-    if words <= 60 and COOKIE_RE.search(text) and CONSENT_RE.search(text):
-        return "cookie notice"
-    if words <= FOOTER_WORDS and DISCLOSURE_RE.search(text):
-        return "affiliate disclosure"
-    if words <= FOOTER_WORDS and FOOTER_RE.search(text):
-        return "footer"
-    if words <= SHORT_BLOCK_WORDS and IMPERATIVE_RE.search(text) and OFFER_OBJECT_RE.search(text):
-        return "call to action"
-    if f.lines == 1 and is_label_row(f.raw):
-        return "menu"
-    if f.key and f.key in template:
-        return "template clutter"
-    return None
+@dataclass(frozen=True)
+class Rule:
+    """A named clutter rule: what `excluded.jsonl` calls it, and what it means to the other rules.
+
+    Attributes:
+        name: the reason an exclusion records.
+        strong: enough alone to make the trailing run after the article clutter (`_weak_runs`).
+        describes: describes the document (metadata, a dateline), so it stays out even when a
+            document would otherwise lose every sentence (`_keep_some_prose`).
+        test: for a rule that judges a block alone, whether it holds of the block's features,
+            given the folder's template keys; None for a rule that only the neighbours apply.
+    """
+
+    name: str
+    strong: bool = False
+    describes: bool = False
+    test: Callable[["_Features", frozenset[str]], bool] | None = None
 
 
-def _link_lists(features: list[_Features], reasons: list[str | None]) -> None:
+SOURCE_URL = Rule("metadata: source URL", describes=True,
+                  test=lambda f, t: f.lines == 1 and bool(URL_LINE_RE.match(f.text)))
+DATE_LINE = Rule("date line", strong=True, describes=True, test=lambda f, t: f.lines == 1 and is_date_line(f.text))
+PUBLICATION = Rule("metadata: publication line", describes=True,
+                   test=lambda f, t: bool(META_LINE_RE.match(f.text)) and f.words <= 20)
+TAGS = Rule("metadata: tags", describes=True, test=lambda f, t: bool(TAGS_RE.match(f.text)) and f.words <= 40)
+BYLINE = Rule("metadata: byline", strong=True, describes=True,
+              test=lambda f, t: f.words <= 12 and not f.sentence and bool(BYLINE_RE.match(f.text)))
+PHOTO_CREDIT = Rule("metadata: photo credit", strong=True, describes=True,
+                    test=lambda f, t: f.words <= 15 and bool(CREDIT_RE.match(f.text)))
+SITE_LABEL = Rule("site label", strong=True, test=lambda f, t: bool(LABEL_RE.match(f.text)))
+LIST_HEADING = Rule("list heading", strong=True,
+                    test=lambda f, t: f.words <= TITLE_WORDS and bool(LIST_HEADING_RE.match(f.text)))
+# a list heading and its teasers, with no blank line between them; also the teasers `_link_lists` finds
+LINK_LIST = Rule("link list", strong=True, test=lambda f, t: f.title_lines and bool(LIST_HEADING_RE.match(f.raw)))
+COOKIE_NOTICE = Rule("cookie notice", strong=True,
+                     test=lambda f, t: f.words <= 60 and bool(COOKIE_RE.search(f.text)) and bool(CONSENT_RE.search(f.text)))
+AFFILIATE_DISCLOSURE = Rule("affiliate disclosure",
+                            test=lambda f, t: f.words <= FOOTER_WORDS and bool(DISCLOSURE_RE.search(f.text)))
+FOOTER = Rule("footer", strong=True, test=lambda f, t: f.words <= FOOTER_WORDS and bool(FOOTER_RE.search(f.text)))
+CALL_TO_ACTION = Rule("call to action", strong=True,
+                      test=lambda f, t: (f.words <= SHORT_BLOCK_WORDS and bool(IMPERATIVE_RE.search(f.text))
+                                         and bool(OFFER_OBJECT_RE.search(f.text))))
+# a row of labels split by `|`; also three or more short labels in a row (`_menus`)
+MENU = Rule("menu", strong=True, test=lambda f, t: f.lines == 1 and is_label_row(f.raw))
+TEMPLATE = Rule("template clutter", strong=True, test=lambda f, t: bool(f.key) and f.key in t)
+INSIDE_CLUTTER = Rule("inside a clutter block")
+TRAILING_CLUTTER = Rule("trailing clutter")
+
+# The rules that judge a block alone, in the order they are tried: the first that holds names it.
+BLOCK_RULES = (SOURCE_URL, DATE_LINE, PUBLICATION, TAGS, BYLINE, PHOTO_CREDIT, SITE_LABEL, LIST_HEADING, LINK_LIST,
+               COOKIE_NOTICE, AFFILIATE_DISCLOSURE, FOOTER, CALL_TO_ACTION, MENU, TEMPLATE)
+RULES = (*BLOCK_RULES, INSIDE_CLUTTER, TRAILING_CLUTTER)
+
+
+def _block_rule(f: _Features, template: frozenset[str]) -> Rule | None:
+    return next((rule for rule in BLOCK_RULES if rule.test(f, template)), None)
+
+
+def _link_lists(features: list[_Features], reasons: list[Rule | None]) -> None:
     """Teasers: titles next to date lines when there are two or more such pairs, and titles under a list heading."""
     n = len(features)
-    dated = [i for i, r in enumerate(reasons) if r == "date line"]
+    dated = [i for i, r in enumerate(reasons) if r is DATE_LINE]
     teasers = {j for i in dated for j in (i - 1, i + 1)
                if 0 <= j < n and reasons[j] is None and features[j].title_like}
     if len(teasers) >= 2:
         for j in teasers:
-            reasons[j] = "link list"
+            reasons[j] = LINK_LIST
     for i, r in enumerate(list(reasons)):
-        if r != "list heading":
+        if r is not LIST_HEADING:
             continue
         j = i + 1
-        while j < n and (reasons[j] in (None, "date line", "link list") and
+        while j < n and (reasons[j] in (None, DATE_LINE, LINK_LIST) and
                          (features[j].title_like or features[j].title_lines or reasons[j] is not None
                           or _teaser(features[j]))):
-            reasons[j] = reasons[j] or "link list"
+            reasons[j] = reasons[j] or LINK_LIST
             j += 1
 
 
@@ -280,7 +302,7 @@ def _teaser(f: _Features) -> bool:
     return f.lines == 1 and f.words <= TITLE_WORDS
 
 
-def _menus(features: list[_Features], reasons: list[str | None], *, run: int = 3) -> None:
+def _menus(features: list[_Features], reasons: list[Rule | None], *, run: int = 3) -> None:
     """Three or more short labels in a row, with no sentence among them, are a menu."""
     i = 0
     while i < len(features):
@@ -289,11 +311,11 @@ def _menus(features: list[_Features], reasons: list[str | None], *, run: int = 3
             j += 1
         if j - i >= run:
             for k in range(i, j):
-                reasons[k] = reasons[k] or "menu"
+                reasons[k] = reasons[k] or MENU
         i = max(j, i + 1)
 
 
-def _weak_runs(features: list[_Features], reasons: list[str | None]) -> None:
+def _weak_runs(features: list[_Features], reasons: list[Rule | None]) -> None:
     """Take weak blocks along with the clutter around them: short runs between two exclusions,
     and the trailing run after the article when it holds strong clutter."""
     n = len(features)
@@ -312,7 +334,7 @@ def _weak_runs(features: list[_Features], reasons: list[str | None]) -> None:
             j += 1
         if 0 < i and j < n and j - i <= MAX_RUN and all(weak[i:j]):
             for k in range(i, j):
-                reasons[k] = "inside a clutter block"
+                reasons[k] = INSIDE_CLUTTER
         i = j
     # The trailing run: upward from the end through excluded and weak blocks, across single ordinary
     # blocks below prose in the reader's register (not every sentence of an ad's copy shows a signal;
@@ -323,21 +345,21 @@ def _weak_runs(features: list[_Features], reasons: list[str | None]) -> None:
     while start > 0 and (marked[start - 1] or (start > 1 and carries[start - 2] and start < n)):
         start -= 1
     tail = range(start, n)
-    if any(reasons[k] in STRONG for k in tail) and start > 0:
+    if any(reasons[k] is not None and reasons[k].strong for k in tail) and start > 0:
         for k in tail:
-            reasons[k] = reasons[k] or "trailing clutter"
+            reasons[k] = reasons[k] or TRAILING_CLUTTER
 
 
-def _prose(f: _Features, reason: str | None) -> bool:
+def _prose(f: _Features, reason: Rule | None) -> bool:
     """A kept paragraph of the article: sentences, and more than a caption's length."""
     return reason is None and f.sentence and f.words >= 15
 
 
-def _first_prose(features: list[_Features], reasons: list[str | None]) -> int:
+def _first_prose(features: list[_Features], reasons: list[Rule | None]) -> int:
     return next((i for i, (f, r) in enumerate(zip(features, reasons)) if _prose(f, r)), len(features))
 
 
-def _title(features: list[_Features], reasons: list[str | None]) -> int | None:
+def _title(features: list[_Features], reasons: list[Rule | None]) -> int | None:
     """The headline: the first title-like block of four or more words before the first prose
     paragraph. It is not clutter however much clutter surrounds it."""
     for i in range(_first_prose(features, reasons)):
@@ -347,7 +369,7 @@ def _title(features: list[_Features], reasons: list[str | None]) -> int | None:
     return None
 
 
-def _lead(features: list[_Features], reasons: list[str | None], title: int | None, paragraphs: int = 2) -> list[int]:
+def _lead(features: list[_Features], reasons: list[Rule | None], title: int | None, paragraphs: int = 2) -> list[int]:
     """What the article is about: its headline and its first prose paragraphs."""
     first = _first_prose(features, reasons)
     prose = [i for i in range(first, len(features)) if _prose(features[i], reasons[i])][:paragraphs]
@@ -378,11 +400,11 @@ def _weak(f: _Features, i: int, lead: list[int], features: list[_Features], body
     return f.you and body_you < 0.3 and (shared is None or shared < ON_TOPIC)
 
 
-def _keep_some_prose(features: list[_Features], reasons: list[str | None]) -> None:
+def _keep_some_prose(features: list[_Features], reasons: list[Rule | None]) -> None:
     """Clutter is relative to an article: a document whose every sentence would go is kept whole,
     but for its metadata (a file holding only a promotion was still put there on purpose)."""
     if any(r is None and f.sentence for f, r in zip(features, reasons)):
         return
     for i, (f, r) in enumerate(zip(features, reasons)):
-        if r is not None and f.sentence and not r.startswith("metadata") and r != "date line":
+        if r is not None and f.sentence and not r.describes:
             reasons[i] = None

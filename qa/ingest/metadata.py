@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .boilerplate import Exclusion
+from .clutter import Exclusion
 from .documents import Document, RawFile
 from .layout import DATE_LINE_RE, META_LINE_RE, URL_LINE_RE, split_lines
 

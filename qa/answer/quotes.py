@@ -9,7 +9,7 @@ relevance is comparable across questions and is what abstention thresholds.
 Quotes are *ranked* by relevance plus the hybrid score of the passage they
 come from (a follow-up ranks them with a question that leans less on the
 conversation than the one it was searched with: `ranking`). The weights were
-measured on the gold set (README, "Answer settings").
+measured on the gold set (docs/evaluation.md).
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import answer_type
-from .documents import SourceInfo
-from .retrieval import Hit
-from .store.base import Store
+from ..ingest.documents import SourceInfo
+from ..retrieval import Hit
+from ..settings import AnswerParams
+from ..store import Store
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,9 @@ def candidates(
     question_weights: dict[int, float],
     hits: list[Hit],
     index: Store,
+    params: AnswerParams,
     *,
-    lexical_weight: float = 0.3,
-    passage_weight: float = 0.5,
     kind: str | None = None,
-    type_weight: float = 0.0,
-    overlap_bonus: float = 0.0,
     ranking: tuple[np.ndarray, dict[int, float]] | None = None,
 ) -> list[Candidate]:
     """Every quotable sentence of the hits' passages, scored, best first (each sentence once).
@@ -115,14 +113,18 @@ def candidates(
         question_weights: the question's BM25 vocabulary ids and their IDF.
         hits: retrieved passages, best first; a sentence in several takes the best one's score.
         index: the store the passages and their sentences come from.
+        params: the weights: `lexical_weight` (term overlap in relevance), `passage_weight` (the
+            passage's score in the ranking), `type_weight` (added to the ranking score of a sentence
+            that offers the kind of answer asked for) and `overlap_bonus` (term overlap in the ranking
+            beyond its weight in relevance). The last two do not change relevance, so neither turns
+            an abstention into an answer.
         kind: the kind of answer the question asks for (`answer_type.question_type`).
-        type_weight: added to the ranking score of a sentence that offers that kind.
-        overlap_bonus: weight of the term overlap in the ranking score beyond its weight in relevance.
-            Neither changes relevance, so neither turns an abstention into an answer.
         ranking: another unit vector and term weights to rank by instead of the question's (a
             follow-up is searched with the conversation, then ranks its sentences with less of it);
             relevance, and so abstention, stays the question's.
     """
+    lexical_weight, passage_weight = params.lexical_weight, params.passage_weight
+    type_weight, overlap_bonus = params.type_weight, params.overlap_bonus
     chosen: dict[int, Hit] = {}
     for hit in hits:
         for i in range(hit.passage.sentence_start, hit.passage.sentence_stop):
@@ -197,8 +199,7 @@ def number(chosen: list[Candidate], sources: dict[str, SourceInfo], whys: list[d
     return out
 
 
-def why(c: Candidate, hit, *, kind: str | None, lexical_weight: float, passage_weight: float,
-        overlap_bonus: float, type_weight: float, reason: str) -> dict:
+def why(c: Candidate, hit, params: AnswerParams, *, kind: str | None, reason: str) -> dict:
     """Why a sentence was quoted: what found its passage, and the parts of its score.
 
     Args:
@@ -215,9 +216,9 @@ def why(c: Candidate, hit, *, kind: str | None, lexical_weight: float, passage_w
         "score": {
             "total": round(c.score, 6),
             "similarity": round(c.ranked_similarity, 6),
-            "term_overlap": round((lexical_weight + overlap_bonus) * c.ranked_overlap, 6),
-            "passage": round(passage_weight * c.passage_score, 6),
-            "question_type": round(type_weight * c.type_match, 6),
+            "term_overlap": round((params.lexical_weight + params.overlap_bonus) * c.ranked_overlap, 6),
+            "passage": round(params.passage_weight * c.passage_score, 6),
+            "question_type": round(params.type_weight * c.type_match, 6),
         },
         "question_type": kind,
         "type_match": c.type_match if kind else None,

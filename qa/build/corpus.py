@@ -3,7 +3,7 @@
 An index is the documents' rows one document after another: in `documents.json`,
 `excluded.jsonl`, the passage and sentence tables, the vectors, the tokens. So a build
 is a concatenation of `Parts`, and the previous build is a cache of them: a document
-whose bytes are unchanged (known by size and modification time, as `index.source_state`
+whose bytes are unchanged (known by size and modification time, as `manifest.source_state`
 trusts them, so it is not even read; otherwise by hash) keeps its rows, provided nothing
 else it depends on changed. That is the catalog, the build settings and the model
 (any change: nothing is carried over but vectors by text), and the folder's template
@@ -24,28 +24,26 @@ from pathlib import Path
 
 import numpy as np
 
-from .boilerplate import TEMPLATE_MIN_DOCUMENTS, block_keys, find_boilerplate
-from .dense import DenseIndex
-from .documents import RawFile, Skipped, SourceInfo, max_file_bytes, read_source, stat_sources
-from .embeddings import Embedder
-from .errors import SourceError
-from .known_vectors import KEY_BYTES, KnownVectors, embed_reusing, text_key
-from .lexical import BM25Index
-from .metadata import describe, load_catalog
-from .normalize import normalize
-from .passages import Passage, split_document
-from .quote_index import QuoteIndex, SentenceSpan, is_quotable
-from .retrieval import RetrievalParams, Retriever
-from .settings import IndexSettings
-from .spans import SpanTable
-from .store.local import LocalStore
-from .tokens import Tokens
+from ..ingest.clutter import TEMPLATE_MIN_DOCUMENTS, block_keys, find_clutter
+from ..index.dense import DenseIndex
+from ..ingest.documents import RawFile, Skipped, SourceInfo, max_file_bytes, read_source, stat_sources
+from ..embed import Embedder
+from ..errors import SourceError
+from ..index.known_vectors import KEY_BYTES, KnownVectors, text_key
+from ..index.lexical import BM25Index
+from ..ingest.metadata import describe, load_catalog
+from ..text import normalize
+from ..ingest.passages import Passage, split_document
+from ..index.quote_index import QuoteIndex, SentenceSpan, is_quotable
+from ..settings import IndexSettings
+from ..index.spans import SpanTable
+from ..store import Store, memory_store
+from ..index.tables import BLOCK_KEY_BYTES, DOCUMENT_ROWS, PASSAGE_COLUMNS
+from ..index.tokens import Tokens
+from .vectors import embed_reusing
 
 log = logging.getLogger(__name__)
 
-PASSAGE_COLUMNS = ("sentence_start", "sentence_stop")
-DOCUMENT_ROWS = ("passages", "sentences", "excluded", "blocks")  # the tables a document has rows in
-BLOCK_KEY_BYTES = 20  # a block's key (`boilerplate.block_key`) as bytes
 
 
 @dataclass
@@ -111,21 +109,6 @@ class Parts:
                    Tokens.concat([p.tokens for p in parts]),
                    np.concatenate([p.block_keys for p in parts]), ptr)
 
-    def save_rows(self, folder: Path) -> None:
-        """Write what locates each document's rows (and its block keys) into a new folder."""
-        folder.mkdir()
-        np.save(folder / "block_keys.npy", self.block_keys, allow_pickle=False)
-        for name in DOCUMENT_ROWS:
-            np.save(folder / f"{name}_ptr.npy", np.asarray(self.ptr[name], np.int64), allow_pickle=False)
-
-    @staticmethod
-    def load_rows(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """What `save_rows` wrote: the block keys and the row pointers."""
-        keys = np.load(folder / "block_keys.npy", allow_pickle=False)
-        if keys.ndim != 2 or keys.shape[1] != BLOCK_KEY_BYTES:
-            raise ValueError(f"block keys have shape {keys.shape}")
-        return keys, {name: np.load(folder / f"{name}_ptr.npy", allow_pickle=False) for name in DOCUMENT_ROWS}
-
 
 @dataclass
 class Previous:
@@ -165,13 +148,10 @@ class Corpus:
     def text_keys(self) -> np.ndarray:
         return np.concatenate([self.parts.passage_keys, self.parts.sentence_keys])
 
-    def retriever(self, embedder: Embedder, params: RetrievalParams = RetrievalParams()) -> Retriever:
-        return Retriever(self.store(), embedder, params)
-
-    def store(self) -> LocalStore:
+    def store(self) -> Store:
         """The corpus behind the `Store` interface (nothing written)."""
-        return LocalStore(self.passages, self.dense, self.bm25, self.quotes, sources={s.source: s for s in self.sources},
-                          exclusions=self.excluded)
+        return memory_store(self.passages, self.dense, self.bm25, self.quotes, sources={s.source: s for s in self.sources},
+                            exclusions=self.excluded)
 
 
 def prepare(
@@ -270,7 +250,7 @@ def _key_bytes(keys: set[str]) -> np.ndarray:
 
 
 def _template(old: Parts | None, carried: dict[str, int], new_keys: dict[str, np.ndarray]) -> tuple[frozenset[str], list[int]]:
-    """The folder's template blocks (as `find_boilerplate_corpus` finds them) from the carried documents'
+    """The folder's template blocks (as `find_clutter_corpus` finds them) from the carried documents'
     stored keys and the others' new ones; and the carried documents whose template blocks changed."""
     pieces = list(new_keys.values())
     if old is not None:
@@ -299,7 +279,7 @@ def _process(raws: list[RawFile], keys: list[np.ndarray], template: frozenset[st
     documents, excluded, passages, spans, quotable = [], [], [], [], []
     ptr = {name: [0] for name in DOCUMENT_ROWS}
     for raw, doc_keys in zip(raws, keys):
-        exclusions = find_boilerplate(raw.text, template=template)
+        exclusions = find_clutter(raw.text, template=template)
         doc = describe(raw, exclusions, catalog)
         documents.append(doc.info().to_dict())
         sentences, doc_passages = split_document(doc, exclusions, max_words=settings.passage_words,

@@ -11,34 +11,18 @@ from typing import Callable
 
 import numpy as np
 
-from . import answer_type, disagreement, follow_up_quotes, quotes
+from ..errors import InputError
+from ..ingest.documents import SourceInfo
+from ..retrieval import Hit
+from ..settings import AnswerParams, FollowUpRanker
+from ..store import Store
+from . import answer_type, disagreement, quotes
 from .disagreement import Disagreement
-from .documents import SourceInfo
-from .errors import InputError
-from .follow_up_quotes import FollowUp, FollowUpRanker
-from .store.base import Store
+from .follow_up import FollowUp, rank_follow_up
 from .quotes import Candidate, Quote
-from .retrieval import Hit
 
 MAX_QUESTION_CHARS = 2000
 ABSTAIN_TEXT = "The sources don't say."
-
-
-@dataclass(frozen=True)
-class AnswerParams:
-    """How quotes are chosen and when to abstain; defaults are the measured choice (README)."""
-
-    abstain_below: float = 0.5
-    max_quotes: int = 4
-    per_source: int = 2
-    margin: float = 0.15
-    lexical_weight: float = 0.3
-    passage_weight: float = 0.3
-    type_weight: float = 0.0  # measured on the gold dev part: 0.1-0.5 lowered quote@1 (README)
-    overlap_bonus: float = 0.2
-    disagreement_similarity: float = 0.6
-    disagreement_pool: int = 10
-    quote_from: int = 8
 
 
 @dataclass(frozen=True)
@@ -147,7 +131,7 @@ def compose(
             quotes only sentences that bear on the follow-up itself), or, with a `ranker`, only
             they decide whether to answer (the best relevance among them).
         follow_up, ranker: a follow-up read with the conversation: its quotes are ranked by the
-            fitted model (`follow_up_quotes`) among all candidates, once `keep` has let it answer.
+            fitted model (`follow_up`) among all candidates, once `keep` has let it answer.
         ranking: a unit vector and term weights to rank quotes by instead of the question's (a
             follow-up ranks with less of the conversation than it was searched with); relevance,
             and so abstention, stays the question's.
@@ -162,7 +146,7 @@ def compose(
     modelled = follow_up is not None and ranker is not None
     rows: dict[tuple[str, int], np.ndarray] = {}  # a modelled sentence's features, for its `why`
     if modelled:
-        scored = follow_up_quotes.rank(ranked, follow_up, ranker)
+        scored = rank_follow_up(ranked, follow_up, ranker)
         ranked, rows = [c for c, _ in scored], {(c.source, c.start): row for c, row in scored}
     else:
         ranked = bearing
@@ -172,9 +156,8 @@ def compose(
     best = len(chosen)
     chosen += _conflicting(chosen, pool, params)
     by_id = {h.passage.id: h for h in hits}
-    whys = [quotes.why(c, by_id.get(c.passage_id), kind=kind, lexical_weight=params.lexical_weight,
-                       passage_weight=params.passage_weight, overlap_bonus=params.overlap_bonus,
-                       type_weight=params.type_weight, reason="relevance" if i < best else "disagreement")
+    whys = [quotes.why(c, by_id.get(c.passage_id), params, kind=kind,
+                       reason="relevance" if i < best else "disagreement")
             for i, c in enumerate(chosen)]
     if modelled:
         for w, c in zip(whys, chosen):
@@ -207,10 +190,7 @@ def candidates(question: str, question_vector: np.ndarray, question_weights: dic
 def _candidates(kind: str | None, question_vector: np.ndarray, question_weights: dict[int, float], hits: list[Hit],
                 store: Store, params: AnswerParams, ranking=None) -> list[Candidate]:
     """`candidates`, for a question whose kind of answer (`answer_type.question_type`) is known."""
-    return quotes.candidates(question_vector, question_weights, hits, store,
-                             lexical_weight=params.lexical_weight, passage_weight=params.passage_weight,
-                             kind=kind, type_weight=params.type_weight, overlap_bonus=params.overlap_bonus,
-                             ranking=ranking)
+    return quotes.candidates(question_vector, question_weights, hits, store, params, kind=kind, ranking=ranking)
 
 
 def _conflicting(chosen: list[Candidate], pool: list[Candidate], params: AnswerParams, limit: int = 2) -> list[Candidate]:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .layout import SENTENCE_END_RE
-from .sentences import Sentence
+from ..ingest.layout import SENTENCE_END_RE
+from ..ingest.sentences import Sentence
 from .spans import SpanTable
 
 MIN_QUOTE_WORDS = 5

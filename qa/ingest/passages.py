@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .boilerplate import Exclusion
+from .clutter import Exclusion
 from .documents import Document
-from .normalize import normalize
+from ..text import normalize
 from .sentences import Sentence, split_sentences
 
 

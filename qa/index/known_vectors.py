@@ -1,4 +1,4 @@
-"""Vectors a build may reuse, found by the key of their text, and the rest embedded in checkpointed batches.
+"""Vectors a build may reuse, found by the key of their text.
 
 A text's key is the first 16 bytes of its UTF-8 SHA-256; `text_keys.npy` in a build holds the
 key of every vector. Lookups are sorted-array searches, not a dict of every key (2.8 s at 100k
@@ -8,15 +8,12 @@ passages), and vectors are gathered by array indexing, not row by row.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
 
-from .embeddings import Embedder
 
 KEY_BYTES = 16  # a text's key: the first 16 bytes of its UTF-8 SHA-256
-EMBED_BATCH = 4096  # texts embedded between two checkpoints
 
 
 class KnownVectors:
@@ -67,7 +64,7 @@ class KnownVectors:
 
     def _sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._index is None:
-            keys = np.concatenate([_strings(k) for k in self._keys]) if self._keys else np.zeros(0, f"S{KEY_BYTES}")
+            keys = np.concatenate([key_strings(k) for k in self._keys]) if self._keys else np.zeros(0, f"S{KEY_BYTES}")
             array = np.repeat(np.arange(len(self._keys)), [len(k) for k in self._keys])
             row = np.concatenate([np.arange(len(k)) for k in self._keys]) if self._keys else np.zeros(0, np.int64)
             order = np.argsort(keys, kind="stable")  # equal keys: the first added comes first, and is found
@@ -75,57 +72,9 @@ class KnownVectors:
         return self._index
 
 
-def embed_reusing(texts: list[str], keys: np.ndarray, embedder: Embedder, known: KnownVectors, progress: bool,
-                   checkpoint: Path | None = None) -> tuple[np.ndarray, int, int]:
-    """Vectors of `texts` (`keys`: their text keys, (n, KEY_BYTES) uint8): known ones by key, each
-    distinct new text embedded once, in batches saved to `checkpoint` as they finish.
-
-    Returns:
-        The vectors, how many texts reused a known vector, and how many distinct texts were embedded.
-    """
-    if not texts:
-        return np.zeros((0, embedder.dimension), np.float32), 0, 0
-    unique, first, inverse = np.unique(_strings(keys), return_index=True, return_inverse=True)
-    known.prefetch([bytes(k) for k in keys[first]])
-    array, row = known.find(unique)
-    todo = np.flatnonzero(array < 0)
-    todo = todo[np.argsort(first[todo], kind="stable")]  # in the order the texts come
-    batches = range(0, len(todo), EMBED_BATCH)
-    if progress and len(batches) > 1:
-        from tqdm import tqdm
-
-        batches = tqdm(batches, desc="embedding", unit="batch")
-    out: np.ndarray | None = None
-    for n, start in enumerate(batches):
-        part = todo[start : start + EMBED_BATCH]
-        vectors = np.asarray(embedder.encode([texts[i] for i in first[part]],
-                                             progress=progress and len(todo) <= EMBED_BATCH), np.float32)
-        if checkpoint is not None:
-            _save_batch(checkpoint, f"batch-{os.getpid()}-{n:06d}.npz", keys[first[part]], vectors)
-        if out is None:
-            out = np.zeros((len(unique), vectors.shape[1]), np.float32)
-        out[part] = vectors
-    for a in np.unique(array[array >= 0]).tolist():
-        source = known.vectors(a)
-        if out is None:
-            out = np.zeros((len(unique), source.shape[1]), np.float32)
-        hits = np.flatnonzero(array == a)
-        out[hits] = source[row[hits]]
-    reused = int(np.count_nonzero(array[inverse] >= 0))
-    return out[inverse.ravel()], reused, len(todo)
-
-
-def _strings(keys: np.ndarray) -> np.ndarray:
+def key_strings(keys: np.ndarray) -> np.ndarray:
     """(n, KEY_BYTES) uint8 rows as n byte strings, which sort and compare as wholes."""
     return np.ascontiguousarray(keys, np.uint8).reshape(-1, KEY_BYTES).view(f"S{KEY_BYTES}").ravel()
-
-
-def _save_batch(folder: Path, name: str, keys: np.ndarray, vectors: np.ndarray) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{name}"
-    with tmp.open("wb") as fh:
-        np.savez(fh, keys=keys, vectors=vectors)
-    os.replace(tmp, folder / name)
 
 
 def text_key(text: str) -> bytes:

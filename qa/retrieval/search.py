@@ -9,7 +9,7 @@ Modes (a registry; `MODES` lists them for every surface):
   (Rocchio), is searched again, and the result is fused with BM25 by a convex
   combination of min-max normalised scores over the union of both candidate
   lists. One setting for every corpus, chosen by measurement on the seeds gold
-  set and two BEIR sets (README, "Retrieval settings").
+  set and two BEIR sets (docs/evaluation.md).
 """
 
 from __future__ import annotations
@@ -20,24 +20,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import fusion
-from .embeddings import Embedder
-from .errors import InputError
-from .lexical import Lexicon, Weights, query_terms
-from .normalize import normalize
-from .passages import Passage
-from .store.base import Store
-
-
-@dataclass(frozen=True)
-class RetrievalParams:
-    """How the hybrid is made; the defaults are the measured choice."""
-
-    candidates: int = 100
-    alpha: float = 0.9
-    feedback_docs: int = 5
-    feedback_weight: float = 1.0
-    feedback_from: str = "dense"
-    rrf_k: int = 60
+from ..embed import Embedder
+from ..errors import InputError
+from ..index.lexical import Lexicon, Weights
+from ..settings import RetrievalParams
+from ..text import normalize, query_terms
+from ..ingest.passages import Passage
+from ..store import Store
 
 
 @dataclass(frozen=True)

@@ -1,50 +1,13 @@
-"""BM25 over normalised, stemmed, stop-word-filtered tokens (bm25s + PyStemmer)."""
+"""BM25 over the tokens of `text.tokenize` (bm25s): the vocabulary, query weights and scores."""
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from .normalize import normalize
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def _bm25s():
-    """bm25s, imported on first use; it sets its logger to DEBUG on import, which would print
-    "Building index from tokens" on every build, so that logger is put back to WARNING."""
-    import logging
-
-    import bm25s
-
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    return bm25s
-
-
-def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stemmed word tokens of each text, English stop words removed."""
-    bm25s = _bm25s()
-
-    return bm25s.tokenize(
-        [normalize(t) for t in texts],
-        stopwords="en",
-        stemmer=_stemmer(),
-        return_ids=False,
-        show_progress=False,
-    )
-
-
-def query_terms(text: str) -> list[str]:
-    """The tokens of one question or query, as `tokenize` makes them."""
-    return tokenize([text])[0]
+from ..text import load_bm25s, query_terms, tokenize
 
 
 Weights = dict[int, float]  # a lexical query: vocabulary id -> weight (a term's count, or less for context)
@@ -116,7 +79,7 @@ class BM25Index:
         Args:
             vocab: every token of the passages, each once; a token's id is its position.
         """
-        bm25s = _bm25s()
+        bm25s = load_bm25s()
 
         if not len(ids):
             # No passage has a single term (emoji, symbols): every BM25 score is 0, but bm25s needs a
@@ -188,6 +151,6 @@ class BM25Index:
 
     @classmethod
     def load(cls, folder: str | Path) -> "BM25Index":
-        bm25s = _bm25s()
+        bm25s = load_bm25s()
 
         return cls(bm25s.BM25.load(str(folder), show_progress=False, allow_pickle=False))

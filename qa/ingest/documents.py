@@ -15,7 +15,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import SourceError
+from ..errors import SourceError
 
 log = logging.getLogger(__name__)
 
