@@ -1,4 +1,4 @@
-"""Fit the follow-up quote ranker (`qa/follow_up_quotes.py`) on the gold conversations' dev parts.
+"""Fit the follow-up quote ranker (`qa/answer/follow_up.py`; the weights go to `qa/settings.py`'s FollowUpRanker) on the gold conversations' dev parts.
 
     .venv/bin/qa build                                                  # the seeds' index
     .venv/bin/qa eval --beir ../shared/datasets/dbpedia-5k --documents  # dbpedia-5k written as documents

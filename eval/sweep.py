@@ -6,7 +6,7 @@
     .venv/bin/python eval/sweep.py --conversations # follow-ups: the previous answer's document, new terms; dev parts
     .venv/bin/python eval/sweep.py --ceiling --split dev|test  # where follow-ups' evidence ranks (counts only)
 
-Prints mean nDCG@10 per setting and dataset; the README's tables come from here.
+Prints mean nDCG@10 per setting and dataset; the tables of docs/evaluation.md come from here.
 Corpus embeddings come from the same cache as `qa eval`, so a second run is quick.
 """
 

@@ -4,7 +4,7 @@
   entry, title line first) lose no entry and at most 0.2 % of their characters.
 - Clutter is still caught: 16 articles with other sites' clutter, every line tagged
   by hand (`T ` text, `C ` clutter). Articles 01-06 were used while writing the rules
-  (dev); 07-16 are the held-out test part the README reports and the floors sit on.
+  (dev); 07-16 are the held-out test part docs/evaluation.md reports and the floors sit on.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def test_tagged_articles_are_well_formed():
 def test_other_sites_clutter_is_caught_and_their_text_kept(part):
     share, missed, lost = score_articles(article_paths(part))
     assert lost == [], "article text excluded:\n" + "\n".join(lost)
-    # Floors on the held-out part sit just under the README's measured 83/110 (0.755).
+    # Floors on the held-out part sit just under docs/evaluation.md's measured 83/110 (0.755).
     assert share >= (0.90 if part == "dev" else 0.74), f"caught {share:.3f}; missed:\n" + "\n".join(missed)
 
 

@@ -32,7 +32,7 @@ def test_numbers_and_dates_about_different_things_are_never_flagged(vectors):
 
 def test_conflicts_about_the_same_quantity_are_flagged_often_enough(vectors):
     same = [i for i, p in enumerate(PAIRS) if p["same_quantity"]]
-    # Measured 5 of 10 (README): the misses name the counted thing differently ("workers", "people").
+    # Measured 5 of 10 (docs/evaluation.md): the misses name the counted thing differently ("workers", "people").
     assert sum(flagged(i, vectors) for i in same) >= 5
 
 

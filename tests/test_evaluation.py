@@ -18,7 +18,7 @@ GOLD = ROOT / "eval" / "seeds_gold.jsonl"
 CHAINS = ROOT / "eval" / "seeds_chains.jsonl"
 
 # Settings were chosen on the dev part; these floors sit a little under what the default
-# settings measure on the held-out test part (README, "Evaluation").
+# settings measure on the held-out test part (docs/evaluation.md).
 FLOORS = {"Hit@5": 0.84, "MRR@10": 0.72, "quote_overlap": 0.78, "quote_at_1": 0.64, "abstention_precision": 0.45,
           "abstention_recall": 0.85, "followup_quote_overlap": 0.45, "standalone_quote_overlap": 0.99,
           "offtopic_abstained": 0.99}
@@ -172,7 +172,7 @@ OUTSIDE_CHAINS = ROOT / "eval" / "dbpedia_chains.jsonl"
 
 
 def test_outside_conversations_cite_their_entries_verbatim(tmp_path):
-    """The conversations written on dbpedia-5k (README, "Conversations on outside text"): every
+    """The conversations written on dbpedia-5k (docs/evaluation.md, "Conversations on outside text"): every
     evidence string is verbatim in its entry written as a document, and the set has the turns it
     reports on."""
     from qa.evaluation.beir import read_corpus
