@@ -1,10 +1,13 @@
-"""What an answer costs: `Engine.ask` against one question embedding, and answers/s under load.
+"""What an answer costs: `Engine.ask` and `qa ask --jsonl` against one question embedding, and answers/s under load.
 
     .venv/bin/python eval/bench_answer.py [--questions 30] [--clients 8] [--per-client 25]
 
 1. For the seeds and for dbpedia-5k written as documents (one file per entry: title
-   line, blank line, abstract), in one process: p50 and p95 of `Engine.ask`, p50 of
-   one question embedding (`Embedder.encode([question])`), and their ratio.
+   line, blank line, abstract): p50 and p95 of `Engine.ask` in one process; p50 and
+   mean of one answer through the CLI (`qa ask --jsonl`, a line written and its answer
+   read, one at a time, after three to warm up); and the denominator, p50 of one
+   question embedding measured alone in a quiet process of its own with the index's
+   model. Each cost is given as a ratio to that embedding.
 2. The app on the seeds, served on loopback: `--clients` concurrent clients each asking
    `--per-client` questions through the `ask` API; answers/s, p50 and p95 latency,
    errors, and whether every quote is verbatim. Twice: with gradio_client, and with a
@@ -76,6 +79,59 @@ def time_engine(name: str, engine, questions: list[str]) -> dict:
            "ask_p50_ms": 1000 * statistics.median(asks), "ask_p95_ms": 1000 * pct(asks, 0.95),
            "embed_p50_ms": 1000 * statistics.median(embeds)}
     row["ratio"] = row["ask_p50_ms"] / row["embed_p50_ms"]
+    return row
+
+
+def embedding_alone(questions: list[str]) -> float:
+    """p50 of one question's embedding, in a process that does nothing else (the default model)."""
+    code = """
+import json, statistics, sys, time
+from qa.embed import load_embedder
+from qa.text import normalize
+questions = json.load(sys.stdin)
+embedder = load_embedder()
+for q in questions[:3]:
+    embedder.encode_one(normalize(q))
+times = []
+for q in questions:
+    t0 = time.perf_counter()
+    embedder.encode_one(normalize(q))
+    times.append(time.perf_counter() - t0)
+print(statistics.median(times))
+"""
+    run = subprocess.run([sys.executable, "-c", code], input=json.dumps(questions), capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    return float(run.stdout.strip().splitlines()[-1])
+
+
+def time_cli(seeds: Path, index: Path, questions: list[str]) -> list[float]:
+    """Seconds per answer through `qa ask --jsonl`: each line written, then its answer read."""
+    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "ask", "--jsonl", "--seeds", str(seeds), "--index", str(index)],
+                            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            bufsize=1)
+    times = []
+    try:
+        for i, q in enumerate([*questions[:3], *questions]):
+            t0 = time.perf_counter()
+            proc.stdin.write(json.dumps({"question": q}) + "\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+            if not line:
+                raise SystemExit("qa ask --jsonl stopped answering")
+            if i >= 3:
+                times.append(time.perf_counter() - t0)
+    finally:
+        proc.stdin.close()
+        proc.wait()
+    return times
+
+
+def with_cli(row: dict, seeds: Path, index: Path, questions: list[str], embed_alone: float) -> dict:
+    cli = time_cli(seeds, index, questions)
+    row.update({"cli_p50_ms": 1000 * statistics.median(cli), "cli_mean_ms": 1000 * statistics.mean(cli),
+                "embed_alone_p50_ms": 1000 * embed_alone})
+    row["ask_ratio"] = row["ask_p50_ms"] / row["embed_alone_p50_ms"]
+    row["cli_ratio"] = row["cli_p50_ms"] / row["embed_alone_p50_ms"]
     return row
 
 
@@ -208,12 +264,19 @@ def main() -> None:
 
     seeds_index = str(cache_root() / "seeds-index")
     seeds = Engine.open(ROOT / "seeds", seeds_index, notify=lambda m: None)
-    rows = [time_engine("seeds", seeds, gold_questions(args.questions))]
-    rows.append(time_engine("dbpedia-5k as documents", dbpedia_engine(seeds.embedder), queries("dbpedia-5k", args.questions)))
-    print(f"{'corpus':26s} {'passages':>9s} {'sentences':>9s} {'ask p50':>8s} {'ask p95':>8s} {'embed p50':>9s} {'ratio':>6s}")
+    dbpedia = dbpedia_engine(seeds.embedder)
+    corpora = [("seeds", seeds, ROOT / "seeds", Path(seeds_index), gold_questions(args.questions)),
+               ("dbpedia-5k as documents", dbpedia, dbpedia.seeds, cache_root() / "dbpedia-5k" / "index",
+                queries("dbpedia-5k", args.questions))]
+    rows = [time_engine(name, engine, qs) for name, engine, _, _, qs in corpora]
+    for row, (_, _, folder, index, qs) in zip(rows, corpora):
+        with_cli(row, folder, index, qs, embedding_alone(qs))
+    print(f"{'corpus':26s} {'passages':>9s} {'ask p50':>8s} {'ask p95':>8s} {'cli p50':>8s} {'cli mean':>9s} "
+          f"{'embed alone':>11s} {'ask/embed':>9s} {'cli/embed':>9s}")
     for r in rows:
-        print(f"{r['corpus']:26s} {r['passages']:9d} {r['sentences']:9d} {r['ask_p50_ms']:6.1f}ms {r['ask_p95_ms']:6.1f}ms "
-              f"{r['embed_p50_ms']:7.1f}ms {r['ratio']:5.2f}x")
+        print(f"{r['corpus']:26s} {r['passages']:9d} {r['ask_p50_ms']:6.1f}ms {r['ask_p95_ms']:6.1f}ms "
+              f"{r['cli_p50_ms']:6.1f}ms {r['cli_mean_ms']:7.1f}ms {r['embed_alone_p50_ms']:9.1f}ms "
+              f"{r['ask_ratio']:8.2f}x {r['cli_ratio']:8.2f}x")
     result = {"engine": rows}
     if not args.skip_load:
         result["load"] = []

@@ -29,6 +29,7 @@ from .retrieval import MODES, Hit, Retriever
 from .settings import AnswerParams, ConversationParams, IndexSettings, RetrievalParams
 from .store import Store, StoreConfig, backend_for
 from .text import normalize, query_terms
+from .threads import answering
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +146,9 @@ class Engine:
 
     def search(self, query: str, *, mode: str = "hybrid", k: int = 10, sources: list[str] | None = None) -> list[Hit]:
         """Ranked passages for `query`, optionally only from the named source files."""
-        q = self.read(check_question(query))
-        return self.search_with(q.terms, q.vector, mode, _check_k(k), sources)
+        with answering(self.embedder):
+            q = self.read(check_question(query))
+            return self.search_with(q.terms, q.vector, mode, _check_k(k), sources)
 
     def ask(self, question: str, *, k: int = 5, sources: list[str] | None = None,
             history: list[str] | tuple[str, ...] = ()) -> Answer:
@@ -162,8 +164,9 @@ class Engine:
         question = check_question(question)
         k = _check_k(k)
         earlier = self.conversation.earlier(history)
-        query = self.read(question)
-        answer = self.conversation.respond(query, earlier, k, sources)
+        with answering(self.embedder):
+            query = self.read(question)
+            answer = self.conversation.respond(query, earlier, k, sources)
         changed = sorted({q.source for q in answer.quotes if not self._unchanged(q.source)})
         if changed:
             raise SourceChangedError(

@@ -58,3 +58,31 @@ def test_search_json(index_dir):
     r = qa("search", "--json", "--mode", "bm25", "-k", "2", "S-400", index=index_dir)
     d = json.loads(r.stdout)
     assert d["mode"] == "bm25" and len(d["passages"]) == 2 and "S-400" in d["passages"][0]["text"]
+
+
+def test_ask_jsonl_answers_each_line_as_it_arrives(index_dir):
+    """A script writes one question, reads its answer, and only then writes the next: the CLI must
+    answer every line when it arrives, not when the input ends."""
+    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "ask", "--jsonl", "--seeds", str(SEEDS), "--index", str(index_dir)],
+                            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            bufsize=1)
+    import threading
+
+    watchdog = threading.Timer(120, proc.kill)  # a CLI that waits for the end of its input fails, not hangs
+    watchdog.start()
+    try:
+        answers = []
+        for question in ("How many agreements did Belarus and Iran sign?", "Why was the visit postponed?"):
+            proc.stdin.write(json.dumps({"question": question}) + "\n")
+            proc.stdin.flush()
+            answers.append(json.loads(proc.stdout.readline()))  # blocks until this line's answer, stdin still open
+        assert [a["question"] for a in answers] == ["How many agreements did Belarus and Iran sign?",
+                                                     "Why was the visit postponed?"]
+        assert answers[0]["quotes"] and proc.poll() is None
+    finally:
+        watchdog.cancel()
+        proc.stdin.close()
+        proc.wait(timeout=60)
+        proc.stdout.close()
+        proc.stderr.close()
+    assert proc.returncode == 0
