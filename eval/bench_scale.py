@@ -119,6 +119,9 @@ class SyntheticEmbedder:
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)
+
 
 def base_vectors(cache: Path) -> np.ndarray:
     path = cache / f"base-{BASE_VECTORS}.npy"

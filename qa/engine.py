@@ -208,7 +208,7 @@ class Engine:
             found = {k: self._vectors[k] for k in keys if k in self._vectors}
         missing = list(dict.fromkeys(k for k in keys if k not in found))
         if missing:
-            vectors = [self.embedder.encode_one(missing[0])] if len(missing) == 1 else self.embedder.encode(missing)
+            vectors = [self.embedder.encode_one(missing[0])] if len(missing) == 1 else self.embedder.encode_queries(missing)
             with self._cache_lock:
                 for k, v in zip(missing, vectors):
                     if len(self._vectors) >= 1024:

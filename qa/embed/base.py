@@ -28,4 +28,7 @@ class Embedder(Protocol):
         """L2-normalised float32 rows, one per text (inner product = cosine)."""
 
     def encode_one(self, text: str) -> np.ndarray:
-        """One text's unit vector; concurrent callers may share one forward pass."""
+        """One question's unit vector; concurrent callers may share one forward pass."""
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """A few questions' unit vectors (the question path, where a backend may avoid heavy imports)."""

@@ -73,11 +73,18 @@ def load(model: str = DEFAULT_MODEL, *, device: str | None = None) -> "SentenceT
 class SentenceTransformerEmbedder:
     """A sentence-transformers model that turns texts into unit vectors (`base.Embedder`).
 
-    The model loads on first use; `encode` is safe to call from several threads.
+    The model loads on first use; `encode` is safe to call from several threads. Questions
+    (`encode_one`, `encode_queries`) are embedded without torch when the folder holds a model
+    `bert_numpy` computes (the default does): a process that only answers never loads torch.
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 64, device: str | None = None) -> None:
+    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 64, device: str | None = None,
+                 light_questions: bool = True) -> None:
+        from .bert_numpy import BertEncoder, supports
+
         self.model_id, self._load_from = resolve_model(model)
+        # Questions without torch (None: through the model, as builds embed).
+        self.questions = BertEncoder(self._load_from) if light_questions and supports(self._load_from) else None
         self.batch_size = batch_size
         self.requested_device = device  # None: auto; resolved when the model loads
         self._model = None
@@ -113,6 +120,8 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
+        if self.questions is not None:
+            return self.questions.dimension
         model = self._loaded()
         get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(get())
@@ -133,13 +142,22 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed a few questions (a conversation's): without torch where the model allows it."""
+        if self.questions is not None:
+            return self.questions.encode(texts)
+        return self.encode(texts)
+
     def encode_one(self, text: str) -> np.ndarray:
-        """Embed one text; concurrent calls are embedded together in one batch.
+        """Embed one question; without torch where the model allows it, else concurrent calls are
+        embedded together in one batch.
 
         Whoever gets the model next embeds every text waiting at that moment, so under load
         each question shares a forward pass with the others (and torch runs one call at a
         time, with all its threads), while a lone question waits for nothing.
         """
+        if self.questions is not None:
+            return self.questions.encode([text])[0]
         mine: Future = Future()
         with self._pending_lock:
             self._pending.append((text, mine))
