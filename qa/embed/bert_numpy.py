@@ -77,32 +77,42 @@ class BertEncoder:
             self._tokenizer, self._weights = tokenizer, weights
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors, one row per text (each text on its own: no padding)."""
+        """Unit vectors, one row per text, in one forward pass (shorter texts padded and masked out)."""
         self._load()
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for i, encoding in enumerate(self._tokenizer.encode_batch(list(texts))):
-            vector = self._forward(np.asarray(encoding.ids, dtype=np.int64)).mean(axis=0)
-            out[i] = vector / max(float(np.linalg.norm(vector)), 1e-12)
-        return out
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        n = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), n), dtype=np.int64)
+        mask = np.zeros((len(texts), n), dtype=np.float32)
+        for i, e in enumerate(encodings):
+            ids[i, : len(e.ids)] = e.ids
+            mask[i, : len(e.ids)] = 1.0
+        hidden = self._forward(ids, mask)
+        pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+        return (pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
-    def _forward(self, ids: np.ndarray) -> np.ndarray:
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The encoder's last hidden states, (texts, tokens, dimension); padding attends to nothing."""
         w = self._weights
-        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][: len(ids)]
+        b, n = ids.shape
+        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]
              + w["embeddings.token_type_embeddings.weight"][0])
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
-        n, d = x.shape
+        d = x.shape[-1]
         h = self.heads
         scale = np.float32(1.0 / math.sqrt(d // h))
+        blocked = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]  # (b, 1, 1, keys), as transformers does
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
-            q = (x @ w[p + "attention.self.query.weight"] + w[p + "attention.self.query.bias"]).reshape(n, h, -1)
-            k = (x @ w[p + "attention.self.key.weight"] + w[p + "attention.self.key.bias"]).reshape(n, h, -1)
-            v = (x @ w[p + "attention.self.value.weight"] + w[p + "attention.self.value.bias"]).reshape(n, h, -1)
-            scores = np.einsum("qhd,khd->hqk", q, k) * scale
+            q = (x @ w[p + "attention.self.query.weight"] + w[p + "attention.self.query.bias"]).reshape(b, n, h, -1)
+            k = (x @ w[p + "attention.self.key.weight"] + w[p + "attention.self.key.bias"]).reshape(b, n, h, -1)
+            v = (x @ w[p + "attention.self.value.weight"] + w[p + "attention.self.value.bias"]).reshape(b, n, h, -1)
+            scores = np.einsum("bqhd,bkhd->bhqk", q, k) * scale + blocked
             scores -= scores.max(axis=-1, keepdims=True)
             probs = np.exp(scores)
             probs /= probs.sum(axis=-1, keepdims=True)
-            context = np.einsum("hqk,khd->qhd", probs, v).reshape(n, d)
+            context = np.einsum("bhqk,bkhd->bqhd", probs, v).reshape(b, n, d)
             attended = context @ w[p + "attention.output.dense.weight"] + w[p + "attention.output.dense.bias"]
             x = _layer_norm(attended + x, w[p + "attention.output.LayerNorm.weight"],
                             w[p + "attention.output.LayerNorm.bias"], self.eps)

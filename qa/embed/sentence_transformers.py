@@ -149,26 +149,30 @@ class SentenceTransformerEmbedder:
         return self.encode(texts)
 
     def encode_one(self, text: str) -> np.ndarray:
-        """Embed one question; without torch where the model allows it, else concurrent calls are
-        embedded together in one batch.
+        """Embed one question; concurrent calls are embedded together in one batch.
 
         Whoever gets the model next embeds every text waiting at that moment, so under load
-        each question shares a forward pass with the others (and torch runs one call at a
-        time, with all its threads), while a lone question waits for nothing.
+        each question shares a forward pass with the others (without torch where the model
+        allows it, else torch running one call at a time, with all its threads), while a lone
+        question waits for nothing.
         """
-        if self.questions is not None:
-            return self.questions.encode([text])[0]
         mine: Future = Future()
         with self._pending_lock:
             self._pending.append((text, mine))
-        model = self._loaded()
+        if self.questions is not None:
+            embed = self.questions.encode
+        else:
+            model = self._loaded()
+
+            def embed(batch: list[str]) -> np.ndarray:
+                return model.encode(batch, batch_size=max(len(batch), 1), show_progress_bar=False,
+                                    convert_to_numpy=True, normalize_embeddings=True)
         with self._lock:
             with self._pending_lock:
                 batch, self._pending = self._pending, []
             if batch:
                 try:
-                    vectors = model.encode([t for t, _ in batch], batch_size=max(len(batch), 1), show_progress_bar=False,
-                                           convert_to_numpy=True, normalize_embeddings=True)
+                    vectors = embed([t for t, _ in batch])
                 except BaseException as exc:
                     for _, future in batch:
                         future.set_exception(exc)
