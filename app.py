@@ -185,7 +185,7 @@ def _warm_up(engine, notify) -> None:
     from qa.errors import QAError
 
     try:
-        engine.embedder.encode(["warm up"])
+        engine.embedder.encode_one("warm up")  # the question route: no torch where the model allows it
     except QAError as exc:
         notify(f"error: {exc}")
 
