@@ -127,7 +127,7 @@ def exclusion_stats(texts: dict[str, str], titles: dict[str, str] | None = None)
 
 
 def evaluate_documents(dataset: str | Path, work: str | Path, *, model: str | None = None, k: int = 5,
-                       progress: bool = False, notify=None, backend_open=None) -> dict:
+                       progress: bool = False, notify=None) -> dict:
     """Write a BEIR corpus as documents, build the real index on them, ask every judged query.
 
     Args:
