@@ -104,9 +104,7 @@ class Engine:
             store: which backend holds the index (default: the local files under `index_dir`).
         """
         backend = backend_for(store or StoreConfig(), index_dir)
-        if build is not None:
-            if not backend.replays():
-                backend.open(build=build)  # says why this backend cannot replay
+        if build is not None:  # a backend that keeps no earlier builds says so, in one line
             opened = open_checked(backend, build=build)
             engine = cls.from_store(opened, load_embedder(model or opened.manifest["settings"]["model"], device=device),
                                     conversation=conversation)

@@ -146,7 +146,8 @@ class Backend(Protocol):
         """Where the index is, for messages."""
 
     def open(self, *, check=None, ann=None, build: str | None = None) -> Store:
-        """The live build (or a kept one) as a `Store`; `check(manifest)` vets it before its data is read.
+        """The live build (or the kept `build`; a backend that keeps none says so) as a `Store`;
+        `check(manifest, where)` vets it before its data is read.
 
         Raises:
             IndexMissingError, IndexCorruptError, and what `check` raises.
@@ -164,9 +165,6 @@ class Backend(Protocol):
     def write(self, corpus, manifest: dict, *, keep_builds: int, started: float, on_step=None, progress: bool = False,
               notify=None) -> str:
         """Write a built corpus as a new build, make it live atomically, and return its name."""
-
-    def replays(self) -> bool:
-        """Whether a kept earlier build can be answered from (`qa ask --build`)."""
 
     def evaluation_store(self, name: str, memory: Store, manifest: dict, *, progress: bool = False,
                          notify=None) -> Store:

@@ -98,10 +98,6 @@ class Backend:
               notify: Callable[[str], None] = log.info) -> str:
         return write(self.root, corpus, manifest, keep_builds=keep_builds, started=started, on_step=on_step).name
 
-    def replays(self) -> bool:
-        """Whether an earlier build can be answered from again (`qa ask --build`)."""
-        return True
-
     def evaluation_store(self, name: str, memory: "LocalStore", manifest: dict, *, progress: bool = False,
                          notify: Callable[[str], None] = log.info) -> "LocalStore":
         """An evaluation corpus held in memory, as this backend searches it: where it is."""

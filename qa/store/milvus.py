@@ -504,9 +504,6 @@ class Backend:
                      progress=progress, notify=notify)
         return f"{self.config.milvus_uri}#{done.name}"
 
-    def replays(self) -> bool:
-        return False
-
     def evaluation_store(self, name: str, memory, manifest: dict, *, progress: bool = False,
                          notify: Callable[[str], None] = log.info) -> "MilvusStore":
         """An evaluation corpus held in memory, written under its own alias beside the product's index."""
