@@ -62,17 +62,20 @@ def test_both_routes_give_the_same_answers_on_the_gold_set(index_dir, through_to
     assert not differ, differ
 
 
-def test_asking_imports_no_training_stack(index_dir):
+@pytest.mark.parametrize("command", [["ask", "--json", "Why was the visit postponed?"],
+                                     ["search", "--json", "visit postponed"],
+                                     ["chat"]])
+def test_asking_imports_no_training_stack(index_dir, command):
     """A process that only answers (the index is built) never imports torch or transformers."""
-    code = ("import sys; from qa.cli import main; code = main(['ask', '--json', '--seeds', sys.argv[1], '--index', "
-            "sys.argv[2], 'Why was the visit postponed?']); "
+    code = ("import sys, json; from qa.cli import main; "
+            "code = main(json.loads(sys.argv[3]) + ['--seeds', sys.argv[1], '--index', sys.argv[2]]); "
             "heavy = sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules); "
             "print('HEAVY', heavy, file=sys.stderr); sys.exit(code)")
-    run = subprocess.run([sys.executable, "-c", code, str(SEEDS), str(index_dir)], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300)
+    run = subprocess.run([sys.executable, "-c", code, str(SEEDS), str(index_dir), json.dumps(command)], cwd=ROOT,
+                         input="Why was the visit postponed?\n" if command == ["chat"] else None,
+                         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout)["quotes"]
-    assert "HEAVY []" in run.stderr, run.stderr
+    assert run.stdout.strip() and "HEAVY []" in run.stderr, run.stderr
 
 
 def test_question_vectors_match_a_gpu_fp16_build():
