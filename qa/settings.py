@@ -174,7 +174,7 @@ class ConversationParams:
             conversation about drones, "cost" is what is asked, and a sentence about drones that
             says nothing of cost does not answer it.
         ranker: how a follow-up read with context ranks its quotes, once the sentences that bear
-            on its own words have let it answer (`follow_up_quotes`); None: only those sentences
+            on its own words have let it answer (`answer.follow_up`); None: only those sentences
             are quoted, ranked like a question's alone (round five).
     """
 

@@ -233,7 +233,7 @@ def write(client, alias: str, store, manifest: dict, *, keys: np.ndarray | None 
     Args:
         store: the corpus: passages, their vectors and BM25 index, and its sentences (`quotes`, may be None).
         manifest: the build's manifest (model, dimension, settings, source fingerprints, counts).
-        keys: each text's key (`index.KEY_BYTES` bytes; passages, then sentences), stored so that the
+        keys: each text's key (`index.known_vectors.KEY_BYTES` bytes; passages, then sentences), stored so that the
             next build reuses the vectors of unchanged texts.
     """
     t0 = time.perf_counter()
