@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .build.build import ensure, open_checked
+from .build.build import ensure, open_checked, recorded_settings
 from .engine import Engine
 from .settings import IndexSettings
 from .store import Backend
@@ -78,7 +78,8 @@ class LiveEngine:
                 if stamps == self._stamps:
                     continue
                 self._stamps = stamps
-                ensure(self.backend, self._engine.seeds, IndexSettings(), self._engine.embedder, notify=self.notify)
+                settings = recorded_settings(self.backend) or IndexSettings()  # as it was built, not the defaults
+                ensure(self.backend, self._engine.seeds, settings, self._engine.embedder, notify=self.notify)
                 self.current()
             except Exception as exc:  # the watcher must outlive a bad file or a failed build
                 self.notify(f"rebuild after a source change failed: {exc}")

@@ -1,11 +1,14 @@
 """How the process's thread pools share the cores while it answers questions.
 
-A question's path runs two kinds of maths: the model's forward pass (torch, with its own pool of
-threads) and small matrix-vector products over the index (numpy, through OpenBLAS). OpenBLAS's
-threads keep spinning for a while after each product, so on a machine with few cores they take
-the cores the forward pass waits for (docs/performance.md has the measurements). While a question
-is answered, the BLAS libraries therefore run on one thread and torch keeps the cores; a build,
-which embeds in large batches outside this scope, keeps every pool as it was.
+A question's maths is small: one question's forward pass (NumPy, or torch for a model the NumPy
+route does not compute) and matrix-vector products over the index. OpenBLAS's threads keep
+spinning for a while after each product, so on a machine with few cores they take the cores the
+next step waits for, and a product this small gains nothing from a second thread. While a question
+is answered the BLAS libraries therefore run on one thread (measured on 2 cores: a question's NumPy
+forward pass took 15 ms on one thread against 85 ms on two, with another process busy; the CLI's
+cost per answer, docs/performance.md). A build, which embeds in large batches outside this scope,
+keeps every pool as it was; a build running in the same process while questions are in flight (the
+app's `--watch`) shares the limit for that time.
 
 The limit is counted: the first question in flight sets it and the last one to finish lifts it,
 so concurrent questions (the app's worker threads) never lift it under each other.

@@ -112,8 +112,7 @@ def _build_locked(backend: Backend, seeds, settings: IndexSettings, embedder: Em
     manifest = manifest_for(corpus, settings, embedder.model_id)
     on_step("embedded")
     path = backend.write(corpus, manifest, keep_builds=keep_builds, started=t0, on_step=on_step, progress=progress,
-                         notify=notify)
-    on_step("pointed")
+                         notify=notify)  # "pointed" is reached inside, once the new build is live
     shutil.rmtree(backend.root / CHECKPOINT, ignore_errors=True)  # the new build now holds every vector
     return BuildReport(path, len(corpus.parts.documents), len(corpus.passages), len(corpus.parts.excluded),
                        tuple(corpus.skipped), corpus.embedded, corpus.reused, round(time.perf_counter() - t0, 2),

@@ -35,10 +35,30 @@ def supports(folder: str | Path) -> bool:
     mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
         pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens",
                                  "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"))
-    return (kinds == ["Transformer", "Pooling", "Normalize"] and bool(mean_only)
+    lowered = _read_json(root / "sentence_bert_config.json").get("do_lower_case", False)  # done before tokenizing
+    return (kinds == ["Transformer", "Pooling", "Normalize"] and bool(mean_only) and not lowered
             and config.get("architectures") == list(SUPPORTED_ARCHITECTURES) and config.get("hidden_act") == "gelu"
             and config.get("position_embedding_type", "absolute") == "absolute"
-            and (root / "model.safetensors").is_file() and (root / "tokenizer.json").is_file())
+            and (root / "tokenizer.json").is_file() and _float_weights(root / "model.safetensors"))
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _float_weights(path: Path) -> bool:
+    """Whether a safetensors file holds its weights as float32 or float16 (NumPy has no bfloat16);
+    read from the file's header, without loading it."""
+    try:
+        with path.open("rb") as fh:
+            header = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))
+    except (OSError, ValueError):
+        return False
+    dtypes = {v["dtype"] for k, v in header.items() if k != "__metadata__"}
+    return bool(dtypes) and dtypes <= {"F32", "F16", "I64"}
 
 
 class BertEncoder:

@@ -91,6 +91,7 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
         self._pending: list[tuple[str, Future]] = []
         self._pending_lock = threading.Lock()
+        self._questions_lock = threading.Lock()
 
     def _loaded(self):
         if self._model is None:
@@ -159,15 +160,17 @@ class SentenceTransformerEmbedder:
         mine: Future = Future()
         with self._pending_lock:
             self._pending.append((text, mine))
+        lock = self._questions_lock  # not the build's: a rebuild in the same process does not hold questions up
         if self.questions is not None:
             embed = self.questions.encode
         else:
+            lock = self._lock
             model = self._loaded()
 
             def embed(batch: list[str]) -> np.ndarray:
                 return model.encode(batch, batch_size=max(len(batch), 1), show_progress_bar=False,
                                     convert_to_numpy=True, normalize_embeddings=True)
-        with self._lock:
+        with lock:
             with self._pending_lock:
                 batch, self._pending = self._pending, []
             if batch:

@@ -69,7 +69,7 @@ def cmd_eval(args) -> int:
         from .documents import evaluate_documents, table
 
         work = args.work or Path(args.cache).parent / "documents" / Path(args.beir).resolve().name
-        result = evaluate_documents(args.beir, work, model=args.model, progress=progress,
+        result = evaluate_documents(args.beir, work, model=args.model, device=args.device, progress=progress,
                                     notify=lambda m: print(f"qa: {m}", file=sys.stderr))
         if args.out:
             Path(args.out).mkdir(parents=True, exist_ok=True)

@@ -127,7 +127,7 @@ def exclusion_stats(texts: dict[str, str], titles: dict[str, str] | None = None)
 
 
 def evaluate_documents(dataset: str | Path, work: str | Path, *, model: str | None = None, k: int = 5,
-                       progress: bool = False, notify=None) -> dict:
+                       device: str | None = None, progress: bool = False, notify=None) -> dict:
     """Write a BEIR corpus as documents, build the real index on them, ask every judged query.
 
     Args:
@@ -149,7 +149,7 @@ def evaluate_documents(dataset: str | Path, work: str | Path, *, model: str | No
     titles = {name: title for name, (_, title, _) in docs.items()}
     qrels = load_qrels(dataset)
     queries = {q: t for q, t in load_queries(dataset).items() if q in qrels}
-    engine = Engine.open(work / "seeds", work / "index", model=model, progress=progress,
+    engine = Engine.open(work / "seeds", work / "index", model=model, device=device, progress=progress,
                          notify=notify or (lambda m: None))
     first = any_ = top = abstained = flagged = bad_offsets = quotes = 0
     after_first = after_context = after_changed = 0

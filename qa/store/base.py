@@ -164,7 +164,8 @@ class Backend(Protocol):
 
     def write(self, corpus, manifest: dict, *, keep_builds: int, started: float, on_step=None, progress: bool = False,
               notify=None) -> str:
-        """Write a built corpus as a new build, make it live atomically, and return its name."""
+        """Write a built corpus as a new build, make it live atomically (then `on_step("pointed")`), and
+        return where it is."""
 
     def evaluation_store(self, name: str, memory: Store, manifest: dict, *, progress: bool = False,
                          notify=None) -> Store:

@@ -96,7 +96,7 @@ class Backend:
     def write(self, corpus, manifest: dict, *, keep_builds: int, started: float,
               on_step: Callable[[str], None] = lambda step: None, progress: bool = False,
               notify: Callable[[str], None] = log.info) -> str:
-        return write(self.root, corpus, manifest, keep_builds=keep_builds, started=started, on_step=on_step).name
+        return str(write(self.root, corpus, manifest, keep_builds=keep_builds, started=started, on_step=on_step))
 
     def evaluation_store(self, name: str, memory: "LocalStore", manifest: dict, *, progress: bool = False,
                          notify: Callable[[str], None] = log.info) -> "LocalStore":
@@ -189,7 +189,8 @@ def write(root: Path, corpus, manifest: dict, *, keep_builds: int, started: floa
 
     Args:
         started: when the build began (`time.perf_counter()`), for the manifest's `seconds`.
-        on_step: called with "writing", "written" and "renamed" as the write reaches each step.
+        on_step: called with "writing", "written", "renamed" and "pointed" (CURRENT replaced, before
+            older builds are removed) as the write reaches each step.
     """
     import time
 
@@ -222,6 +223,7 @@ def write(root: Path, corpus, manifest: dict, *, keep_builds: int, started: floa
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    on_step("pointed")
     remove_old_builds(root, keep=final.name, count=keep_builds)
     return final
 

@@ -502,6 +502,8 @@ class Backend:
               notify: Callable[[str], None] = log.info) -> str:
         done = write(self.client, self.config.collection, corpus.store(), manifest, keys=corpus.text_keys,
                      progress=progress, notify=notify)
+        if on_step is not None:
+            on_step("pointed")  # the alias names the new build
         return f"{self.config.milvus_uri}#{done.name}"
 
     def evaluation_store(self, name: str, memory, manifest: dict, *, progress: bool = False,
