@@ -48,10 +48,15 @@ def test_build_reports_summary_and_shows_exclusions(tmp_path):
     seeds.mkdir()
     (seeds / "a.txt").write_text("Port news\n\nThe port reopened on Monday after repairs.\nSubscribe to our newsletter today!\n", encoding="utf-8")
     (seeds / "bad.txt").write_bytes(b"\xff\xfe\x00bad")
+    (seeds / "slides.pptx").write_bytes(b"PK\x03\x04 not read")  # no file is left out silently
+    (seeds / "catalog.json").write_text("{}", encoding="utf-8")  # the folder's metadata, not a document
+    (seeds / ".hidden.txt").write_text("An editor's file.", encoding="utf-8")
     r = qa("build", "--seeds", str(seeds), "--index", str(tmp_path / "idx"), "--show-excluded", "--quiet")
     assert r.returncode == 0, r.stderr
     assert "call to action" in r.stdout and "Subscribe" in r.stdout
-    assert "1 documents" in r.stdout and "1 skipped files" in r.stdout and "bad.txt" in r.stderr
+    assert "1 documents" in r.stdout and "2 skipped files" in r.stdout and "bad.txt" in r.stderr
+    assert "skipped slides.pptx: .pptx: format not supported" in r.stderr
+    assert "catalog.json" not in r.stderr and "hidden" not in r.stderr
 
 
 def test_search_json(index_dir):

@@ -23,8 +23,9 @@ def test_bad_files_are_skipped_with_a_warning_naming_them(tmp_path, caplog):
         files, skipped = read_sources(tmp_path)
     assert [f.source for f in files] == ["good.txt"]
     assert {s.source: s.reason.split(" ")[0] for s in skipped} == {
-        "empty.txt": "empty", "blank.md": "empty", "latin1.txt": "not", "binary.txt": "binary"}
-    for name in ("empty.txt", "latin1.txt", "binary.txt"):
+        "empty.txt": "empty", "blank.md": "empty", "latin1.txt": "not", "binary.txt": "binary", "notes.pdf": ".pdf:"}
+    assert "format not supported" in next(s.reason for s in skipped if s.source == "notes.pdf")
+    for name in ("empty.txt", "latin1.txt", "binary.txt", "notes.pdf"):
         assert name in caplog.text
 
 

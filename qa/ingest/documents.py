@@ -2,8 +2,10 @@
 
 A document's `text` is what `open(path, encoding="utf-8", newline="").read()`
 returns: no newline translation, no stripping, so every offset computed later
-indexes the file as an analyst will open it. Files that are empty, binary or
-not UTF-8 are skipped with a warning naming them, never fatal.
+indexes the file as an analyst will open it. No file is left out silently: a file
+that is empty, binary, not UTF-8, too large or of a format that is not read is
+skipped with its reason, which the build reports, never fatal. Hidden paths (a
+name starting with ".") and the folder's `catalog.json` are not documents.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from ..errors import SourceError
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md")
+SUFFIXES = (".txt", ".md")  # the formats read; every other file is reported as not supported
+CATALOG_NAME = "catalog.json"  # the folder's metadata (`metadata.load_catalog`), not a document
 MAX_FILE_BYTES = 10 * 1024 * 1024  # larger files are skipped; QA_MAX_FILE_MB or read_sources(max_bytes=...)
 
 
@@ -93,8 +96,9 @@ class RawFile:
     sha256: str
 
 
-def source_files(folder: str | Path) -> list[Path]:
-    """All `.txt` and `.md` files below `folder`, in a stable order; hidden paths are ignored."""
+def all_files(folder: str | Path) -> list[Path]:
+    """Every file below `folder` a build reads or reports, in a stable order: hidden paths and the
+    catalog are left out."""
     root = Path(folder)
     if not root.is_dir():
         raise SourceError(f"sources folder {str(root)!r} does not exist; pass --seeds DIR or create it")
@@ -102,16 +106,21 @@ def source_files(folder: str | Path) -> list[Path]:
         p
         for p in root.rglob("*")
         if p.is_file()
-        and p.suffix.lower() in SUFFIXES
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and p.relative_to(root).as_posix() != CATALOG_NAME
     )
 
 
+def source_files(folder: str | Path) -> list[Path]:
+    """The files below `folder` of a format that is read (`SUFFIXES`)."""
+    return [p for p in all_files(folder) if p.suffix.lower() in SUFFIXES]
+
+
 def stat_sources(folder: str | Path) -> dict[str, tuple[int, int]]:
-    """(size, modification time in ns) of every source file, keyed by relative path."""
+    """(size, modification time in ns) of every file a build reads or reports, keyed by relative path."""
     root = Path(folder)
     out = {}
-    for p in source_files(root):
+    for p in all_files(root):
         st = p.stat()
         out[p.relative_to(root).as_posix()] = (st.st_size, st.st_mtime_ns)
     return out
@@ -129,7 +138,7 @@ def fingerprint(folder: str | Path, known: dict[str, tuple[tuple, str]] | None =
     limit = max_file_bytes()
     known = known or {}
     out = {}
-    for p in source_files(root):
+    for p in all_files(root):
         name = p.relative_to(root).as_posix()
         st = p.stat()
         stat, digest = known.get(name, (None, None))
@@ -156,7 +165,7 @@ def read_sources(folder: str | Path, *, max_bytes: int | None = None) -> tuple[l
     limit = max_file_bytes() if max_bytes is None else max_bytes
     files: list[RawFile] = []
     skipped: list[Skipped] = []
-    for path in source_files(root):
+    for path in all_files(root):
         item = read_source(root, path.relative_to(root).as_posix(), limit)
         (files if isinstance(item, RawFile) else skipped).append(item)
     return files, skipped
@@ -171,6 +180,11 @@ def read_source(root: Path, name: str, limit: int) -> RawFile | Skipped:
                   "set QA_MAX_FILE_MB to raise it)")
         log.warning("skipping %s: %s", name, reason)
         return Skipped(name, reason, _too_large(size))
+    if path.suffix.lower() not in SUFFIXES:
+        reason = (f"{path.suffix.lower() or 'a file without an extension'}: format not supported "
+                  f"(read: {', '.join(SUFFIXES)})")
+        log.warning("skipping %s: %s", name, reason)
+        return Skipped(name, reason, hashlib.sha256(path.read_bytes()).hexdigest())
     data = path.read_bytes()
     reason = _unreadable(data)
     if reason is None:

@@ -22,12 +22,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .clutter import Exclusion
-from .documents import Document, RawFile
+from .documents import CATALOG_NAME, Document, RawFile
 from .layout import DATE_LINE_RE, META_LINE_RE, URL_LINE_RE, split_lines
 
 log = logging.getLogger(__name__)
 
-CATALOG_NAME = "catalog.json"
 FIELDS = ("title", "publisher", "date", "url")
 MAX_TITLE_CHARS = 200
 
