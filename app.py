@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.errors import QAError
     from qa.live import LiveEngine
     from qa.settings import Paths
-    from qa.store import BACKENDS, DEFAULT_BACKEND, StoreConfig, backend_for
+    from qa.store import BACKENDS, DEFAULT_BACKEND, StoreConfig, backend_for, backends_help
 
     paths = Paths()
     ap = argparse.ArgumentParser(description="Chat with the sources: verbatim quotes with citations.")
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="where the model embeds (env QA_DEVICE; default: auto, CUDA in fp16 when torch sees a GPU)")
     ap.add_argument("--backend", default=os.environ.get("QA_BACKEND") or DEFAULT_BACKEND, choices=list(BACKENDS),
                     help="where the index lives (env QA_BACKEND; default: %(default)s): "
-                         + "; ".join(f"{name}: {entry.summary}" for name, entry in BACKENDS.items()))
+                         + backends_help())
     ap.add_argument("--milvus-uri", default=os.environ.get("QA_MILVUS_URI") or "",
                     help="with --backend milvus: a .db path (milvus-lite) or http://host:19530 (env QA_MILVUS_URI)")
     ap.add_argument("--share", action="store_true", help="also publish a temporary public gradio.live link")

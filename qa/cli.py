@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     from .evaluation.cli import add_parser as add_eval
     from .retrieval import MODES
     from .settings import KEEP_BUILDS
-    from .store import BACKENDS, DEFAULT_BACKEND
+    from .store import BACKENDS, DEFAULT_BACKEND, backends_help
 
     paths = Paths()
     common = argparse.ArgumentParser(add_help=False)
@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
                              "torch sees a GPU)")
     common.add_argument("--backend", default=os.environ.get("QA_BACKEND") or DEFAULT_BACKEND, choices=list(BACKENDS),
                         help="where the index lives (env QA_BACKEND; default: %(default)s): "
-                             + "; ".join(f"{name}: {entry.summary}" for name, entry in BACKENDS.items()))
+                             + backends_help())
     common.add_argument("--milvus-uri", default=os.environ.get("QA_MILVUS_URI") or "",
                         help="with --backend milvus: a path ending in .db (milvus-lite, embedded) or "
                              "http://host:19530 (a server or cluster) (env QA_MILVUS_URI)")

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -126,9 +127,7 @@ def open_checked(backend: Backend, *, seeds=None, settings: IndexSettings | None
     Raises:
         IndexMissingError, IndexCorruptError, IndexStaleError, ModelMismatchError.
     """
-    def check(manifest: dict, where: str) -> None:
-        check_manifest(manifest, where, seeds=seeds, settings=settings)
-
+    check = partial(check_manifest, seeds=seeds, settings=settings)
     return backend.open(check=check, ann=(settings or IndexSettings()).ann, build=build)
 
 
@@ -177,9 +176,7 @@ def build_index(seeds: str | Path, index_dir: str | Path, settings: IndexSetting
 def load_index(index_dir: str | Path, *, seeds: str | Path | None = None, settings: IndexSettings | None = None,
                build: str | None = None) -> LocalIndex:
     """The local index of `index_dir` as its parts (passages, vectors, BM25, sentences), checked as `open_checked` does."""
-    def check(manifest: dict, where: str) -> None:
-        check_manifest(manifest, where, seeds=seeds, settings=settings)
-
+    check = partial(check_manifest, seeds=seeds, settings=settings)
     return load(index_dir, check=check, ann=(settings or IndexSettings()).ann, build=build)
 
 

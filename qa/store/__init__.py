@@ -17,7 +17,13 @@ from pathlib import Path
 
 from .base import BACKENDS, DEFAULT_BACKEND, Backend, SentenceRows, Store, StoreConfig
 
-__all__ = ["BACKENDS", "DEFAULT_BACKEND", "Backend", "SentenceRows", "Store", "StoreConfig", "backend_for", "memory_store"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "Backend", "SentenceRows", "Store", "StoreConfig", "backend_for", "backends_help",
+           "memory_store"]
+
+
+def backends_help() -> str:
+    """Every backend of the registry and what it is, for an option's help text."""
+    return "; ".join(f"{name}: {entry.summary}" for name, entry in BACKENDS.items())
 
 
 def backend_for(config: StoreConfig, index_dir: str | Path) -> Backend:
