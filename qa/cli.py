@@ -10,7 +10,7 @@ import sys
 import time
 
 from . import export
-from .errors import QAError
+from .errors import InputError, QAError
 from .settings import IndexSettings, Paths
 
 log = logging.getLogger("qa")
@@ -107,6 +107,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("document", parents=[common],
+                       help="each document as the product reads it: its text, what was left out, its pages")
+    p.add_argument("source", nargs="*", help="sources as cited (default: every document)")
+    p.add_argument("--jsonl", action="store_true", help="one JSON line per document, the text included")
+    p.set_defaults(func=cmd_document)
 
     add_eval(sub, common, store_config)
     return parser
@@ -279,6 +285,31 @@ def cmd_search(args) -> int:
     for h in hits:
         text = " ".join(h.passage.text.split())
         print(f"{h.rank}. [{h.score:.3f}] {h.passage.source}:{h.passage.start}-{h.passage.end}\n   {text[:300]}")
+    return 0
+
+
+def cmd_document(args) -> int:
+    """Documents as indexed: source, format, the text quotes index, its excluded spans and (PDF) pages."""
+    engine = _engine(args)
+    names = args.source or sorted(engine.sources)
+    unknown = [n for n in names if n not in engine.sources]
+    if unknown:
+        raise InputError(f"unknown source {unknown[0]!r}; `qa document` without a name lists every document")
+    for name in names:
+        info = engine.sources[name]
+        excluded = [{"start": a, "end": b, "reason": why} for a, b, why in engine.excluded(name)]
+        pages = [{"page": p, "label": label, "start": a, "end": b} for p, label, a, b in info.pages]
+        if args.jsonl:
+            out = {"source": name, "format": info.format, "extractor": info.extractor or None,
+                   "sha256": info.sha256, "derived_sha256": info.derived_sha256 or None,
+                   "text": engine.document(name), "excluded": excluded}
+            if info.format == "pdf":
+                out["pages"] = pages
+            print(export.json_line(out), flush=True)
+        else:
+            extra = f", {len({p['page'] for p in pages})} pages" if pages else ""
+            print(f"{name}: {info.format}{' (' + info.extractor + ')' if info.extractor else ''}, "
+                  f"{info.chars} characters, {len(excluded)} excluded spans{extra} — {info.title}")
     return 0
 
 

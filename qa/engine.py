@@ -25,6 +25,8 @@ from .embed import Embedder, load_embedder
 from .errors import InputError, ModelMismatchError, SourceChangedError
 from .index.lexical import Lexicon, Weights
 from .ingest.documents import SourceInfo
+from .ingest.formats import Reading, Unreadable
+from .ingest.formats import read as read_document
 from .retrieval import MODES, Hit, Retriever
 from .settings import AnswerParams, ConversationParams, IndexSettings, RetrievalParams
 from .store import Store, StoreConfig, backend_for
@@ -34,6 +36,7 @@ from .threads import answering
 log = logging.getLogger(__name__)
 
 MAX_K = 50
+READINGS_KEPT = 16  # derived documents kept read, to locate their quotes
 
 
 class Engine:
@@ -54,6 +57,7 @@ class Engine:
         self._cache_lock = threading.Lock()
         self.build_report: BuildReport | None = None
         self.seeds: Path | None = None
+        self._readings: dict[str, Reading | None] = {}  # derived documents read again to locate quotes
         self._excluded: dict[str, list[tuple[int, int, str]]] = {}
         for e in self.store.exclusions:
             self._excluded.setdefault(e["source"], []).append((e["start"], e["end"], e["reason"]))
@@ -126,12 +130,15 @@ class Engine:
         return list(self._excluded.get(source, []))
 
     def document(self, source: str) -> str:
-        """The raw text of an indexed source file, exactly as quotes' offsets index it.
+        """The text of an indexed source as quotes' offsets index it: a .txt/.md file's raw text, or the
+        text derived from a PDF, web page or Word file, as the build kept it.
 
         Raises:
-            InputError: the source is unknown, unreadable, or has changed since it was indexed.
+            InputError: the source is unknown, or a .txt/.md file is unreadable or has changed since it was indexed.
         """
         info = self.sources.get(source)
+        if info is not None and source in self.store.derived:
+            return self.store.derived[source]
         if info is None or self.seeds is None:
             raise InputError(f"unknown source {source!r}")
         try:
@@ -141,6 +148,41 @@ class Engine:
         if info.sha256 and hashlib.sha256(data).hexdigest() != info.sha256:
             raise InputError(f"source {source!r} changed since it was indexed; restart to rebuild the index")
         return data.decode("utf-8")
+
+    def locate(self, source: str, start: int, end: int) -> dict:
+        """Where characters `[start, end)` of a derived text lie in the original file: a PDF's pages and
+        boxes, a web page's source bytes, a Word file's paragraph (`ingest.formats`); {} for .txt/.md,
+        whose offsets are the file's own. The file is read again (once, then kept) and used only while
+        its bytes and the text derived from them are those indexed; otherwise only a PDF's page is given."""
+        info = self.sources.get(source)
+        if info is None or info.format == "text":
+            return {}
+        reading = self._reading(source, info)
+        if reading is not None:
+            return reading.locate(start, end)
+        page, label = info.page_of(start, end)
+        return {"page": page, "page_label": label} if info.format == "pdf" else {}
+
+    def _reading(self, source: str, info: SourceInfo) -> Reading | None:
+        with self._cache_lock:
+            if source in self._readings:
+                return self._readings[source]
+        reading = None
+        try:
+            data = (self.seeds / source).read_bytes() if self.seeds is not None else None
+            if data is not None and hashlib.sha256(data).hexdigest() == info.sha256:
+                reading = read_document(source, data)
+                if reading.sha256 != info.derived_sha256:
+                    log.warning("%s: the text derived from it now differs from the indexed one (%s, indexed with "
+                                "%s); run `qa build`", source, reading.extractor, info.extractor)
+                    reading = None
+        except (OSError, Unreadable) as exc:
+            log.warning("%s cannot be located in its file (%s)", source, exc)
+        with self._cache_lock:
+            if len(self._readings) >= READINGS_KEPT:
+                self._readings.pop(next(iter(self._readings)))
+            self._readings[source] = reading
+        return reading
 
     def search(self, query: str, *, mode: str = "hybrid", k: int = 10, sources: list[str] | None = None) -> list[Hit]:
         """Ranked passages for `query`, optionally only from the named source files."""
@@ -170,7 +212,8 @@ class Engine:
             raise SourceChangedError(
                 f"{', '.join(changed)} changed since the index was built, so its quotes cannot be trusted; "
                 "run `qa build` (a running app picks the new build up by itself)")
-        return replace(answer, index_build=self.build, model=self.embedder.model_id)
+        quotes = tuple(replace(q, location={**q.location, **self.locate(q.source, q.start, q.end)}) for q in answer.quotes)
+        return replace(answer, quotes=quotes, index_build=self.build, model=self.embedder.model_id)
 
     def _unchanged(self, source: str) -> bool:
         """Whether a source file still has the bytes it was indexed from (hashed only when its size or

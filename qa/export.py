@@ -3,8 +3,10 @@
 An export records, for each answer, the question, the reply, the index build and
 model that answered, and the time; for each quote its number, text, source file,
 offsets in code points (Python's `str` indexing) and in UTF-8 bytes (for every
-other tool), the SHA-256 of the source file's bytes, the citation metadata, and
-why it was chosen. `qa verify` (`verify.py`) checks an export against the files.
+other tool) of the text the document is read as, the SHA-256 of the source file's
+bytes, the citation metadata, and why it was chosen. A quote of a PDF, web page or
+Word file also records its format, the extractor and the SHA-256 of the text it
+derived, and where the quote is in the original (`LOCATION_FIELDS`). `qa verify` (`verify.py`) checks an export against the files.
 
 Formats, chosen by the file's extension:
 - `.json`: `{"format": "qa-cite export 1", "answers": [record, ...]}`;
@@ -29,8 +31,15 @@ from .errors import InputError
 
 FORMAT = "qa-cite export 1"
 SUFFIXES = (".json", ".jsonl", ".csv")
+# Where a quote of a PDF, web page or Word file is in the original (`ingest.formats`), and what derived its text.
+LOCATION_FIELDS = ("format", "extractor", "derived_sha256", "page", "page_label", "pages", "boxes",
+                   "source_start_byte", "source_end_byte", "paragraph", "paragraph_last", "paragraph_start",
+                   "paragraph_end", "part")
 QUOTE_FIELDS = ("n", "text", "source", "start", "end", "start_byte", "end_byte", "source_sha256",
-                "title", "publisher", "date", "url", "why")
+                "title", "publisher", "date", "url", *LOCATION_FIELDS, "why")
+_INTEGERS = ("n", "start", "end", "start_byte", "end_byte", "page", "source_start_byte", "source_end_byte",
+             "paragraph", "paragraph_last", "paragraph_start", "paragraph_end")
+_JSON = ("why", "pages", "boxes")
 CSV_FIELDS = ("question", "answer", "abstained", "read_as", "index_build", "model", "asked_at", *QUOTE_FIELDS)
 
 
@@ -74,7 +83,7 @@ def record(answer: Answer, document: Callable[[str], str], *, asked_at: str | No
             "start_byte": start_byte,
             "end_byte": start_byte + len(q.text.encode("utf-8")) if start_byte is not None else None,
             "source_sha256": q.source_sha256, "title": q.title, "publisher": q.publisher, "date": q.date,
-            "url": q.url, "why": q.why,
+            "url": q.url, "format": q.format, **q.location, "why": q.why,
         })
     return {
         "question": answer.question, "answer": answer.answer, "abstained": answer.abstained,
@@ -97,7 +106,8 @@ def render(records: list[dict], suffix: str) -> str:
         base = {k: r[k] for k in CSV_FIELDS if k in r and k != "quotes"}
         for q in r["quotes"] or [{}]:
             row = {**base, **{k: q.get(k) for k in QUOTE_FIELDS}}
-            row["why"] = json.dumps(q["why"], ensure_ascii=False) if q else ""
+            for k in _JSON:
+                row[k] = json.dumps(q[k], ensure_ascii=False) if q.get(k) is not None else ""
             w.writerow(row)
     return out.getvalue()
 
@@ -147,9 +157,11 @@ def _from_csv(text: str) -> list[dict]:
         key = (row["question"], row["asked_at"], row["index_build"])
         r = records.setdefault(key, {k: row[k] for k in CSV_FIELDS if k not in QUOTE_FIELDS} | {"quotes": []})
         if row["source"]:
-            q = {k: row[k] for k in QUOTE_FIELDS}
-            for k in ("n", "start", "end", "start_byte", "end_byte"):
+            q = {k: row.get(k) for k in QUOTE_FIELDS}
+            for k in _INTEGERS:
                 q[k] = int(q[k]) if q[k] not in ("", None) else None
-            q["why"] = json.loads(q["why"]) if q["why"] else {}
+            for k in _JSON:
+                q[k] = json.loads(q[k]) if q[k] else ({} if k == "why" else None)
+            q = {k: v for k, v in q.items() if k not in LOCATION_FIELDS[1:] or v not in ("", None)}
             r["quotes"].append(q)
     return list(records.values())

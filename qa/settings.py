@@ -98,6 +98,26 @@ class IndexSettings:
 
 
 @dataclass(frozen=True)
+class FormatLimit:
+    """How large a file of one format may be before it is reported and skipped unread; the
+    environment variables named here set each limit."""
+
+    format: str
+    megabytes: float
+    megabytes_variable: str
+    pages: int | None = None  # PDF only: more pages than this are reported, not read
+    pages_variable: str | None = None
+
+
+FORMAT_LIMITS = {
+    "text": FormatLimit("text", 10, "QA_MAX_FILE_MB"),  # .txt, .md
+    "pdf": FormatLimit("pdf", 200, "QA_MAX_PDF_MB", pages=2000, pages_variable="QA_MAX_PDF_PAGES"),
+    "html": FormatLimit("html", 20, "QA_MAX_HTML_MB"),
+    "docx": FormatLimit("docx", 100, "QA_MAX_DOCX_MB"),
+}
+
+
+@dataclass(frozen=True)
 class Paths:
     """Where the sources and the index live; environment variables are the fallback."""
 

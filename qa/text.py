@@ -19,6 +19,8 @@ _TRANSLATE = str.maketrans(
     }
 )
 FOOTNOTE_RE = re.compile(r"\[\d{1,3}\]")
+# A word broken across lines ("dis-\ncussed", as a PDF's text layer keeps it): one word again.
+LINE_HYPHEN_RE = re.compile(r"(?<=[^\W\d_])-[ \t]*\r?\n[ \t]*(?=[^\W\d_])")
 SPACE_RE = re.compile(r"\s+")
 
 
@@ -26,12 +28,20 @@ def normalize(text: str) -> str:
     """Return `text` as the models should see it.
 
     Curly quotes and dashes become ASCII, footnote markers like `[32]` and bullet
-    glyphs are dropped, and hard line breaks and runs of white space become
+    glyphs are dropped, a word hyphenated across a line break is joined when it
+    goes on in lower case, and hard line breaks and runs of white space become
     single spaces.
     """
     text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+    if "-" in text:
+        text = LINE_HYPHEN_RE.sub(_join_hyphenated, text)
     text = FOOTNOTE_RE.sub("", text)
     return SPACE_RE.sub(" ", text).strip()
+
+
+def _join_hyphenated(m: re.Match) -> str:
+    after = m.string[m.end()]
+    return "" if after.islower() else "-"
 
 
 @lru_cache(maxsize=1)

@@ -19,13 +19,15 @@ def test_bad_files_are_skipped_with_a_warning_naming_them(tmp_path, caplog):
     (tmp_path / "latin1.txt").write_bytes("caf\xe9 au lait".encode("latin-1"))
     (tmp_path / "binary.txt").write_bytes(b"\x89PNG\x00\x00\x01")
     (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    (tmp_path / "slides.pptx").write_bytes(b"PK\x03\x04")
     with caplog.at_level(logging.WARNING):
         files, skipped = read_sources(tmp_path)
     assert [f.source for f in files] == ["good.txt"]
     assert {s.source: s.reason.split(" ")[0] for s in skipped} == {
-        "empty.txt": "empty", "blank.md": "empty", "latin1.txt": "not", "binary.txt": "binary", "notes.pdf": ".pdf:"}
-    assert "format not supported" in next(s.reason for s in skipped if s.source == "notes.pdf")
-    for name in ("empty.txt", "latin1.txt", "binary.txt", "notes.pdf"):
+        "empty.txt": "empty", "blank.md": "empty", "latin1.txt": "not", "binary.txt": "binary",
+        "notes.pdf": "malformed", "slides.pptx": ".pptx:"}
+    assert "format not supported" in next(s.reason for s in skipped if s.source == "slides.pptx")
+    for name in ("empty.txt", "latin1.txt", "binary.txt", "notes.pdf", "slides.pptx"):
         assert name in caplog.text
 
 

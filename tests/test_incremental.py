@@ -148,9 +148,9 @@ def spy(monkeypatch) -> tuple[list[str], list[str]]:
     read, split = [], []
     real_read, real_split = qa.build.corpus.read_source, qa.build.corpus.split_document
 
-    def reading(root, name, limit):
+    def reading(root, name, *args, **kwargs):
         read.append(name)
-        return real_read(root, name, limit)
+        return real_read(root, name, *args, **kwargs)
 
     def splitting(doc, *args, **kwargs):
         split.append(doc.source)
@@ -195,3 +195,24 @@ def test_vectors_of_the_previous_format_are_reused(folder, tmp_path, embedder):
     manifest.write_text(json.dumps(data), encoding="utf-8")
     report = build_index(folder, index, embedder=embedder)
     assert report.processed == first.documents and report.embedded == 0
+
+
+def test_a_new_extractor_version_reads_its_documents_again(folder, tmp_path, embedder, monkeypatch):
+    """A derived document is carried over only while its reader's extractor is the one that read it."""
+    import shutil
+
+    from test_formats import report
+
+    from qa.ingest.formats import BY_FORMAT
+
+    (folder / "review.pdf").write_bytes(report())
+    index = tmp_path / "index"
+    build_index(folder, index, embedder=embedder)
+    read, _ = spy(monkeypatch)
+    assert build_index(folder, index, embedder=embedder).processed == 0 and read == []
+    pdf = BY_FORMAT["pdf"]
+    monkeypatch.setattr(type(pdf), "extractor", lambda self: "pypdfium2 99.0; qa pdf 9")
+    report_ = build_index(folder, index, embedder=embedder)
+    assert read == ["review.pdf"] and report_.processed == 1
+    assert load_index(index).sources["review.pdf"].extractor == "pypdfium2 99.0; qa pdf 9"
+    shutil.rmtree(index)

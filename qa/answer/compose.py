@@ -209,9 +209,11 @@ def _conflicting(chosen: list[Candidate], pool: list[Candidate], params: AnswerP
 
 
 def citation(q: Quote) -> str:
-    """`Title (Publisher, date) — file:start-end`."""
+    """`Title (Publisher, date) — file:start-end`, and a PDF quote's page (with its label where the PDF has one)."""
     details = ", ".join(x for x in (q.publisher, q.date) if x)
-    return f"{q.title}{f' ({details})' if details else ''} — {q.source}:{q.start}-{q.end}"
+    page, label = q.location.get("page"), q.location.get("page_label")
+    where = "" if page is None else f" (page {page}{f', labelled {label}' if label and label != str(page) else ''})"
+    return f"{q.title}{f' ({details})' if details else ''} — {q.source}:{q.start}-{q.end}{where}"
 
 
 def render(numbered: list[Quote], found: list[Disagreement]) -> str:

@@ -43,6 +43,8 @@ class Quote:
     sentence: int = -1  # its number in the quote index (not part of the JSON: it changes with every build)
     source_sha256: str = ""
     why: dict = field(default_factory=dict, compare=False)
+    format: str = "text"  # the source's format (`ingest.formats`)
+    location: dict = field(default_factory=dict, compare=False)  # where it is in the original: page and boxes, ...
 
     def to_dict(self) -> dict:
         return {
@@ -58,6 +60,8 @@ class Quote:
             "date": self.date,
             "passage_id": self.passage_id,
             "source_sha256": self.source_sha256,
+            "format": self.format,
+            **self.location,
             "why": self.why,
         }
 
@@ -195,7 +199,19 @@ def number(chosen: list[Candidate], sources: dict[str, SourceInfo], whys: list[d
     for n, c in enumerate(chosen, start=1):
         info = sources.get(c.source) or SourceInfo(c.source, c.source)
         out.append(Quote(n, c.text, c.source, c.start, c.end, c.score, info.title, info.publisher, info.date, info.url,
-                         c.passage_id, c.sentence, info.sha256, whys[n - 1] if whys else {}))
+                         c.passage_id, c.sentence, info.sha256, whys[n - 1] if whys else {}, info.format,
+                         _derivation(info, c.start, c.end)))
+    return out
+
+
+def _derivation(info: SourceInfo, start: int, end: int) -> dict:
+    """For a quote of a derived text: what derived it, the text's hash, and a PDF quote's page, as the
+    build recorded them (the engine adds the rest of its location)."""
+    if info.format == "text":
+        return {}
+    out = {"extractor": info.extractor, "derived_sha256": info.derived_sha256}
+    if info.format == "pdf":
+        out["page"], out["page_label"] = info.page_of(start, end)
     return out
 
 

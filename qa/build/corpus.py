@@ -26,7 +26,9 @@ import numpy as np
 
 from ..ingest.clutter import TEMPLATE_MIN_DOCUMENTS, block_keys, find_clutter
 from ..index.dense import DenseIndex
-from ..ingest.documents import RawFile, Skipped, SourceInfo, max_file_bytes, read_source, stat_sources
+from ..ingest.clutter import Exclusion
+from ..ingest.documents import RawFile, Skipped, SourceInfo, limit_for, read_source, stat_sources
+from ..ingest.formats import BY_FORMAT
 from ..embed import Embedder
 from ..errors import SourceError
 from ..index.known_vectors import KEY_BYTES, KnownVectors, text_key
@@ -134,7 +136,7 @@ class Corpus:
 
     @property
     def sources(self) -> list[SourceInfo]:
-        return [SourceInfo(**d) for d in self.parts.documents]
+        return [SourceInfo.from_row(d) for d in self.parts.documents]
 
     @property
     def passages(self) -> SpanTable:
@@ -151,7 +153,13 @@ class Corpus:
     def store(self) -> Store:
         """The corpus behind the `Store` interface (nothing written)."""
         return memory_store(self.passages, self.dense, self.bm25, self.quotes, sources={s.source: s for s in self.sources},
+                            derived=derived_texts(self.parts.documents),
                             exclusions=self.excluded)
+
+
+def derived_texts(rows: list[dict]) -> dict[str, str]:
+    """The derived text of every document read by an extractor, by source, from the documents table."""
+    return {d["source"]: d["derived_text"] for d in rows if "derived_text" in d}
 
 
 def prepare(
@@ -180,38 +188,38 @@ def prepare(
     old_number = {d["source"]: i for i, d in enumerate(old.parts.documents)} if old else {}
     old_hashes = old.manifest.get("sources") or {} if old else {}
     old_stats = old.manifest.get("source_stats") or {} if old else {}
-    limit = max_file_bytes()
     raws: dict[str, RawFile] = {}
     skipped: list[Skipped] = []
     hashes: dict[str, str] = {}
     carried: dict[str, int] = {}  # document -> its number in the previous build
     for name, stat in stats.items():
         i = old_number.get(name)
-        if i is not None and stat[0] <= limit and list(stat) == old_stats.get(name) and name in old_hashes:
+        if (i is not None and stat[0] <= limit_for(name) and list(stat) == old_stats.get(name) and name in old_hashes
+                and _same_reader(old.parts.documents[i])):
             carried[name], hashes[name] = i, old_hashes[name]
             continue
-        item = _read(root, name, limit)
+        item = _read(root, name)
         if item is None:
             continue
         if isinstance(item, Skipped):
             skipped.append(item)
             continue
         raws[name], hashes[name] = item, item.sha256
-        if i is not None and item.sha256 == old_hashes.get(name):  # touched, same bytes
+        if i is not None and item.sha256 == old_hashes.get(name) and _same_reader(old.parts.documents[i]):  # touched
             carried[name] = i
     order = [n for n in stats if n in raws or n in carried]
     if not order:
-        raise SourceError(f"no readable .txt or .md file in {str(seeds)!r}; add documents and run `qa build` again")
-    new_keys = {n: _key_bytes(block_keys(raws[n].text)) for n in order if n not in carried}
+        raise SourceError(f"no readable document in {str(seeds)!r}; add documents and run `qa build` again")
+    new_keys = {n: _block_keys(raws[n]) for n in order if n not in carried}
     template, moved = _template(old.parts if old else None, carried, new_keys)
     for i in moved:  # a block of these became template clutter or stopped being it: process them again
         name = old.parts.documents[i]["source"]
         del carried[name]
-        item = raws.get(name) or _read(root, name, limit)
+        item = raws.get(name) or _read(root, name)
         if not isinstance(item, RawFile):  # gone or changed since it was listed: left out, as a new listing would
             order.remove(name)
             continue
-        raws[name], hashes[name], new_keys[name] = item, item.sha256, _key_bytes(block_keys(item.text))
+        raws[name], hashes[name], new_keys[name] = item, item.sha256, _block_keys(item)
     fresh_names = [n for n in order if n not in carried]
     fresh, reused, embedded = _process([raws[n] for n in fresh_names], [new_keys[n] for n in fresh_names], template,
                                        catalog, settings, embedder, known or KnownVectors(), progress, checkpoint)
@@ -237,11 +245,32 @@ def _may_reuse(manifest: dict, settings: IndexSettings, embedder: Embedder, cata
     return manifest.get("model") == embedder.model_id and manifest.get("catalog") == catalog_digest and built == wanted
 
 
-def _read(root: Path, name: str, limit: int) -> RawFile | Skipped | None:
+def _read(root: Path, name: str) -> RawFile | Skipped | None:
     try:
-        return read_source(root, name, limit)
+        return read_source(root, name)
     except FileNotFoundError:  # deleted since the folder was listed
         return None
+
+
+def _same_reader(row: dict) -> bool:
+    """Whether a previous build's document was read by the extractor that would read it now: a new
+    extractor version may derive another text, so its documents are read again."""
+    reader = BY_FORMAT.get(row.get("format", "text"))
+    return reader is not None and row.get("extractor", "") == reader.extractor()
+
+
+def _block_keys(raw: RawFile) -> np.ndarray:
+    """The short-block keys of a document for the folder's template clutter: flattened text only (a
+    derived text's furniture is found by its reader, from the original's structure)."""
+    derived = raw.reading is not None and raw.reading.derived
+    return _key_bytes(set() if derived else block_keys(raw.text))
+
+
+def _exclusions(raw: RawFile, template: frozenset[str]) -> list[Exclusion]:
+    """What of the text is not the body: the text rules' clutter for .txt/.md, the reader's furniture otherwise."""
+    if raw.reading is not None and raw.reading.derived:
+        return [Exclusion(s.start, s.end, s.reason) for s in raw.reading.excluded]
+    return find_clutter(raw.text, template=template)
 
 
 def _key_bytes(keys: set[str]) -> np.ndarray:
@@ -279,9 +308,12 @@ def _process(raws: list[RawFile], keys: list[np.ndarray], template: frozenset[st
     documents, excluded, passages, spans, quotable = [], [], [], [], []
     ptr = {name: [0] for name in DOCUMENT_ROWS}
     for raw, doc_keys in zip(raws, keys):
-        exclusions = find_clutter(raw.text, template=template)
+        exclusions = _exclusions(raw, template)
         doc = describe(raw, exclusions, catalog)
-        documents.append(doc.info().to_dict())
+        row = doc.info().to_dict()
+        if raw.reading is not None and raw.reading.derived:
+            row["derived_text"] = raw.text  # kept with the build: quotes index it
+        documents.append(row)
         sentences, doc_passages = split_document(doc, exclusions, max_words=settings.passage_words,
                                                  overlap=settings.overlap_sentences, first_sentence=len(spans))
         passages.extend(doc_passages)

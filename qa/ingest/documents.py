@@ -1,43 +1,36 @@
-"""Source documents: read every `.txt` and `.md` file of a folder, exactly as stored.
+"""Source documents: read every file of a folder with its format's reader (`formats`).
 
-A document's `text` is what `open(path, encoding="utf-8", newline="").read()`
-returns: no newline translation, no stripping, so every offset computed later
-indexes the file as an analyst will open it. No file is left out silently: a file
-that is empty, binary, not UTF-8, too large or of a format that is not read is
-skipped with its reason, which the build reports, never fatal. Hidden paths (a
+A `.txt` or `.md` document's `text` is what `open(path, encoding="utf-8", newline="").read()`
+returns: no newline translation, no stripping, so every offset computed later indexes
+the file as an analyst will open it. A PDF, web page or Word file is read as the text its
+reader derives, recorded with the extractor's name and version and the text's SHA-256.
+No file is left out silently: a file that is empty, binary, not UTF-8, malformed,
+encrypted, without a text layer, too large for its format or of a format that is not
+read is skipped with its one-line reason, which the build reports, never fatal. Hidden paths (a
 name starting with ".") and the folder's `catalog.json` are not documents.
 """
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import logging
-import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from ..errors import SourceError
+from ..settings import FORMAT_LIMITS
+from .formats import SUFFIXES, Reading, Unreadable, max_bytes, read, reader_for
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md")  # the formats read; every other file is reported as not supported
 CATALOG_NAME = "catalog.json"  # the folder's metadata (`metadata.load_catalog`), not a document
-MAX_FILE_BYTES = 10 * 1024 * 1024  # larger files are skipped; QA_MAX_FILE_MB or read_sources(max_bytes=...)
 
 
-def max_file_bytes() -> int:
-    """The size limit per source file: `QA_MAX_FILE_MB` megabytes, 10 by default."""
-    value = os.environ.get("QA_MAX_FILE_MB")
-    if not value:
-        return MAX_FILE_BYTES
-    try:
-        mb = float(value)
-        if mb <= 0:
-            raise ValueError
-    except ValueError:
-        raise SourceError(f"QA_MAX_FILE_MB must be a positive number of megabytes, not {value!r}") from None
-    return int(mb * 1024 * 1024)
+def limit_for(name: str) -> int:
+    """The size limit of the file `name`, in bytes, by its format (`settings.FORMAT_LIMITS`); a file of a
+    format that is not read is not read at all, so any size is reported as not supported."""
+    reader = reader_for(name)
+    return max_bytes(reader.format if reader else "text")
 
 
 @dataclass(frozen=True)
@@ -46,9 +39,10 @@ class Document:
 
     Attributes:
         source: path relative to the sources folder, with `/` separators.
-        text: the raw file text.
+        text: the text it is read as (`formats.Reading.text`: for .txt/.md the file's text).
         sha256: hash of the file's bytes.
         title, publisher, date, url: metadata; None where unknown.
+        reading: how it was read (format, extractor, pages, excluded furniture).
     """
 
     source: str
@@ -58,10 +52,15 @@ class Document:
     publisher: str | None = None
     date: str | None = None
     url: str | None = None
+    reading: Reading | None = None
 
     def info(self) -> "SourceInfo":
         """Metadata without the text, as stored in the index and shown in citations."""
-        return SourceInfo(self.source, self.title, self.publisher, self.date, self.url, self.sha256, len(self.text))
+        r = self.reading
+        derived = r is not None and r.derived
+        return SourceInfo(self.source, self.title, self.publisher, self.date, self.url, self.sha256, len(self.text),
+                          r.format if r else "text", r.extractor if r else "", r.sha256 if derived else "",
+                          [p.to_list() for p in r.pages] if r else [])
 
 
 @dataclass(frozen=True)
@@ -75,9 +74,25 @@ class SourceInfo:
     url: str | None = None
     sha256: str = ""
     chars: int = 0
+    format: str = "text"  # the reader's (`formats`): text, pdf, html, docx
+    extractor: str = ""  # name and version of what derived the text ("" for .txt/.md: the file is the text)
+    derived_sha256: str = ""  # SHA-256 of the derived text ("" for .txt/.md)
+    pages: list = field(default_factory=list)  # PDF: [page, label, start, end] for every span of the text
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: dict) -> "SourceInfo":
+        """A documents table row (which may hold more, such as the derived text) as a SourceInfo."""
+        return cls(**{k: v for k, v in row.items() if k in _INFO_FIELDS})
+
+    def page_of(self, start: int, end: int) -> tuple[int | None, str | None]:
+        """The first page of characters `[start, end)` and its label (None for a document without pages)."""
+        for page, label, a, b in self.pages:
+            if a < end and start < b:
+                return page, label
+        return None, None
 
 
 @dataclass(frozen=True)
@@ -89,11 +104,17 @@ class Skipped:
     sha256: str = ""
 
 
+_INFO_FIELDS = frozenset(f.name for f in fields(SourceInfo))
+
+
 @dataclass(frozen=True)
 class RawFile:
+    """A file as read: its bytes' hash and the text it is read as."""
+
     source: str
     text: str
     sha256: str
+    reading: Reading | None = None
 
 
 def all_files(folder: str | Path) -> list[Path]:
@@ -127,22 +148,21 @@ def stat_sources(folder: str | Path) -> dict[str, tuple[int, int]]:
 
 
 def fingerprint(folder: str | Path, known: dict[str, tuple[tuple, str]] | None = None) -> dict[str, str]:
-    """SHA-256 of every source file's bytes, keyed by relative path (a file over the size limit,
-    which is skipped unread, by its size: `read_sources` records the same).
+    """SHA-256 of every source file's bytes, keyed by relative path (a file over its format's size
+    limit, which is skipped unread, by its size: `read_sources` records the same).
 
     Args:
         known: per file, a (size, mtime_ns) pair and the hash recorded with it; a file whose size
             and modification time are still those keeps that hash without being read.
     """
     root = Path(folder)
-    limit = max_file_bytes()
     known = known or {}
     out = {}
     for p in all_files(root):
         name = p.relative_to(root).as_posix()
         st = p.stat()
         stat, digest = known.get(name, (None, None))
-        if st.st_size > limit:
+        if st.st_size > limit_for(name):
             out[name] = _too_large(st.st_size)
         elif stat == (st.st_size, st.st_mtime_ns):
             out[name] = digest
@@ -159,59 +179,38 @@ def read_sources(folder: str | Path, *, max_bytes: int | None = None) -> tuple[l
     """Read every source file; return the readable ones and the skipped ones.
 
     Args:
-        max_bytes: files larger than this are skipped unread (default: `max_file_bytes()`).
+        max_bytes: files larger than this are skipped unread (default: each format's limit, `limit_for`).
     """
     root = Path(folder)
-    limit = max_file_bytes() if max_bytes is None else max_bytes
     files: list[RawFile] = []
     skipped: list[Skipped] = []
     for path in all_files(root):
-        item = read_source(root, path.relative_to(root).as_posix(), limit)
+        item = read_source(root, path.relative_to(root).as_posix(), max_bytes)
         (files if isinstance(item, RawFile) else skipped).append(item)
     return files, skipped
 
 
-def read_source(root: Path, name: str, limit: int) -> RawFile | Skipped:
-    """Read one source file (`name` relative to `root`), or say why it is skipped."""
+def read_source(root: Path, name: str, limit: int | None = None) -> RawFile | Skipped:
+    """Read one source file (`name` relative to `root`) with its format's reader, or say why it is skipped.
+
+    Args:
+        limit: the size limit in bytes (default: its format's, `limit_for`).
+    """
     path = root / name
     size = path.stat().st_size
-    if size > limit:
-        reason = (f"too large ({size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB: "
-                  "set QA_MAX_FILE_MB to raise it)")
+    limit = limit_for(name) if limit is None else limit
+    reader = reader_for(name)
+    if size > limit and reader is not None:
+        variable = FORMAT_LIMITS[reader.format].megabytes_variable
+        reason = (f"too large ({size / 1024 / 1024:.1f} MB; the limit for {reader.format} files is "
+                  f"{limit / 1024 / 1024:.0f} MB: set {variable} to raise it)")
         log.warning("skipping %s: %s", name, reason)
         return Skipped(name, reason, _too_large(size))
-    if path.suffix.lower() not in SUFFIXES:
-        reason = (f"{path.suffix.lower() or 'a file without an extension'}: format not supported "
-                  f"(read: {', '.join(SUFFIXES)})")
-        log.warning("skipping %s: %s", name, reason)
-        return Skipped(name, reason, hashlib.sha256(path.read_bytes()).hexdigest())
     data = path.read_bytes()
-    reason = _unreadable(data)
-    if reason is None:
-        try:
-            text = data.decode("utf-8")  # same as open(encoding="utf-8", newline="").read()
-        except UnicodeDecodeError as exc:
-            reason = f"not UTF-8 (byte {exc.start}: {data[exc.start:exc.start + 1]!r})"
-    if reason is not None:
-        log.warning("skipping %s: %s", name, reason)
-        return Skipped(name, reason, hashlib.sha256(data).hexdigest())
-    return RawFile(name, text, hashlib.sha256(data).hexdigest())
-
-
-def _unreadable(data: bytes) -> str | None:
-    if not data.strip():
-        return "empty"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(data[:4096]):
-        # Quotes must reproduce from open(..., encoding="utf-8"); a UTF-16 file cannot.
-        return "UTF-16: convert to UTF-8 (for example: iconv -f UTF-16 -t UTF-8)"
-    if b"\x00" in data[:8192]:
-        return "binary (contains NUL bytes)"
-    return None
-
-
-def _looks_utf16(head: bytes) -> bool:
-    """UTF-16 text without a byte-order mark: NUL in every other byte of mostly ASCII text."""
-    if len(head) < 8:
-        return False
-    even, odd = head[0::2], head[1::2]
-    return odd.count(0) > 0.8 * len(odd) or even.count(0) > 0.8 * len(even)
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        reading = read(name, data)
+    except Unreadable as exc:
+        log.warning("skipping %s: %s", name, exc)
+        return Skipped(name, str(exc), digest)
+    return RawFile(name, reading.text, digest, reading)

@@ -103,8 +103,10 @@ def describe(raw: RawFile, exclusions: list[Exclusion], catalog: dict[str, dict]
         title = _title_from_url(url) or Path(raw.source).stem
 
     fields = {"title": title, "publisher": publisher, "date": date, "url": url}
+    if raw.reading is not None:  # what the file's own structure states (a PDF's Info, a page's <title>, og:*)
+        fields.update({k: v for k, v in raw.reading.metadata.items() if k in FIELDS and v})
     fields.update({k: v for k, v in catalog.get(raw.source, {}).items() if k in FIELDS and v})
-    return Document(source=raw.source, text=raw.text, sha256=raw.sha256, **fields)
+    return Document(source=raw.source, text=raw.text, sha256=raw.sha256, reading=raw.reading, **fields)
 
 
 def _title_from_url(url: str | None) -> str | None:

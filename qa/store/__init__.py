@@ -32,8 +32,10 @@ def backend_for(config: StoreConfig, index_dir: str | Path) -> Backend:
     return import_module(BACKENDS[config.backend].module).Backend(config, Path(index_dir))
 
 
-def memory_store(passages, dense, bm25, quotes=None, *, sources=None, exclusions=None, manifest=None) -> Store:
+def memory_store(passages, dense, bm25, quotes=None, *, sources=None, derived=None, exclusions=None,
+                 manifest=None) -> Store:
     """An index held in memory (a corpus being built or evaluated) behind the `Store` interface."""
     from .local import LocalStore
 
-    return LocalStore(passages, dense, bm25, quotes, sources=sources, exclusions=exclusions, manifest=manifest)
+    return LocalStore(passages, dense, bm25, quotes, sources=sources, derived=derived, exclusions=exclusions,
+                      manifest=manifest)

@@ -93,6 +93,7 @@ class Store(Protocol):
     manifest: dict  # the recorded model, dimension, settings, counts and source fingerprints
     name: str | None  # the build it holds (None: an index held only in memory)
     sources: dict[str, SourceInfo]
+    derived: dict[str, str]  # the text each PDF, web page or Word file is read as, by source (quotes index it)
     exclusions: list[dict]
     lexicon: Lexicon
 

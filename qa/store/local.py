@@ -114,6 +114,7 @@ class LocalIndex:
     path: Path
     manifest: dict
     sources: dict[str, SourceInfo]
+    derived: dict[str, str]
     passages: Sequence[Passage]
     exclusions: list[dict]
     dense: DenseIndex
@@ -126,7 +127,7 @@ class LocalIndex:
 
     def store(self) -> "LocalStore":
         """The build behind the `Store` interface."""
-        return LocalStore(self.passages, self.dense, self.bm25, self.quotes, sources=self.sources,
+        return LocalStore(self.passages, self.dense, self.bm25, self.quotes, sources=self.sources, derived=self.derived,
                           exclusions=self.exclusions, manifest=self.manifest, name=self.path.name)
 
 
@@ -165,7 +166,9 @@ def _load(root: Path, build: Path, check: Callable[[dict, str], None] | None, an
         raise IndexCorruptError(f"index at {root} is corrupt ({bad}); run `qa build`")
     try:
         recorded = IndexSettings.from_dict(manifest["settings"])
-        sources = {d["source"]: SourceInfo(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))}
+        rows = json.loads((build / "documents.json").read_text(encoding="utf-8"))
+        sources = {d["source"]: SourceInfo.from_row(d) for d in rows}
+        derived = {d["source"]: d["derived_text"] for d in rows if "derived_text" in d}
         passages = SpanTable.open(build / "passages", Passage.from_row, PASSAGE_COLUMNS)
         exclusions = [json.loads(line) for line in read_lines(build / "excluded.jsonl")]
         dense = DenseIndex.load(build / "dense", recorded.ann.searching_as(ann or AnnSettings()))
@@ -180,7 +183,7 @@ def _load(root: Path, build: Path, check: Callable[[dict, str], None] | None, an
             f"index at {root} is inconsistent ({len(passages)} passages, {len(dense)} vectors, {len(bm25)} BM25 rows, "
             f"{len(quotes)} sentences); run `qa build`"
         )
-    return LocalIndex(build, manifest, sources, passages, exclusions, dense, bm25, quotes)
+    return LocalIndex(build, manifest, sources, derived, passages, exclusions, dense, bm25, quotes)
 
 
 def write(root: Path, corpus, manifest: dict, *, keep_builds: int, started: float,
@@ -305,7 +308,8 @@ class LocalStore:
     """Passages, their dense and BM25 indexes, and (for a built index) the quote index, in memory or mapped."""
 
     def __init__(self, passages: Sequence[Passage], dense: DenseIndex, bm25: BM25Index, quotes: QuoteIndex | None = None,
-                 *, sources: dict[str, SourceInfo] | None = None, exclusions: list[dict] | None = None,
+                 *, sources: dict[str, SourceInfo] | None = None, derived: dict[str, str] | None = None,
+                 exclusions: list[dict] | None = None,
                  manifest: dict | None = None, name: str | None = None) -> None:
         if not (len(passages) == len(dense) == len(bm25)):
             raise ValueError(f"index parts disagree: {len(passages)} passages, {len(dense)} vectors, {len(bm25)} BM25 docs")
@@ -314,6 +318,7 @@ class LocalStore:
         self.bm25 = bm25
         self.quotes = quotes
         self.sources = sources or {}
+        self.derived = derived or {}
         self.exclusions = exclusions or []
         self.manifest = manifest or {}
         self.name = name  # the build it was loaded from (None: held only in memory)

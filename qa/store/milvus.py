@@ -86,11 +86,12 @@ class MilvusStore:
     kind = "milvus"
 
     def __init__(self, client, name: str, manifest: dict, sources: dict[str, SourceInfo], exclusions: list[dict],
-                 lexicon: Lexicon) -> None:
+                 lexicon: Lexicon, derived: dict[str, str] | None = None) -> None:
         self.client = client
         self.name = name
         self.manifest = manifest
         self.sources = sources
+        self.derived = derived or {}
         self.exclusions = exclusions
         self.lexicon = lexicon
         counts = manifest.get("counts") or {}
@@ -118,8 +119,8 @@ class MilvusStore:
             manifest = meta["manifest"]
             lexicon = Lexicon({t: i for i, t in enumerate(meta["vocab"])}, np.asarray(meta["df"], dtype=np.int64),
                               int(manifest["counts"]["passages"]))
-            sources = {d["source"]: SourceInfo(**d) for d in meta["documents"]}
-            store = cls(client, name, manifest, sources, meta["excluded"], lexicon)
+            sources = {d["source"]: SourceInfo.from_row(d) for d in meta["documents"]}
+            store = cls(client, name, manifest, sources, meta["excluded"], lexicon, meta.get("derived"))
         except Exception as exc:
             raise IndexCorruptError(f"index in Milvus at {config.milvus_uri} is unreadable ({name}: "
                                     f"{type(exc).__name__}: {_first_line(exc)}); run `qa build --backend milvus`") from exc
@@ -287,6 +288,7 @@ def write(client, alias: str, store, manifest: dict, *, keys: np.ndarray | None 
         vocab[i] = term
     write_meta(client, f"{name}_meta", {
         "manifest": manifest, "documents": [s.to_dict() for s in store.sources.values()], "excluded": store.exclusions,
+        "derived": store.derived,
         "vocab": vocab, "df": np.asarray(lexicon.df).tolist()})
     for collection in (name, f"{name}_sentences", f"{name}_meta"):
         client.flush(collection)

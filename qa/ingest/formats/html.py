@@ -1,0 +1,283 @@
+"""Web pages (`.html`, `.htm`) as a browser saved them: the article, read by the page's structure.
+
+Which parts of a page are its article is trafilatura's decision (DOM, text and link density;
+measured against jusText in docs/evaluation.md). trafilatura returns text without positions,
+so the page is also parsed here with the standard library's `html.parser`, which keeps them:
+its text (scripts, styles and the head left out, entities decoded, white space collapsed as a
+browser shows it) is a stream whose every character knows the source characters it came from.
+Each paragraph trafilatura keeps is found in that stream, in order, and the derived text is
+those paragraphs of the stream, joined by blank lines. So the derived text is the page's own
+text, never trafilatura's rewriting of it, and `Reading.locate` gives any span's byte offsets
+in the saved file (`source_start_byte`, `source_end_byte`).
+
+The page is decoded by its declared charset (a byte-order mark, `<meta charset>`, or an XML
+declaration), else as UTF-8, else windows-1252. A page without an article (a listing, an empty
+JavaScript shell) is reported, not indexed as menus.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+
+from .base import Reading, Unreadable, version_of
+
+READER_VERSION = 1  # this module's own parsing and locating; part of the extractor's name
+MIN_ARTICLE_WORDS = 30  # a page whose article has fewer words is reported as having none
+MAX_LINK_SHARE = 0.5  # nor is one whose article text is mostly the text of links (a listing)
+SKIPPED = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "canvas"}
+BLOCKS = {"p", "div", "section", "article", "main", "header", "footer", "nav", "aside", "h1", "h2", "h3", "h4",
+          "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table", "tr", "thead", "tbody", "tfoot", "caption",
+          "blockquote", "pre", "figure", "figcaption", "form", "br", "hr", "address", "details", "summary"}
+CELLS = {"td", "th"}
+HEAD_ONLY = {"title", "meta", "link", "base", "style", "script", "noscript", "template", "head", "html"}
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_XML_RE = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
+_SAVED_FROM_RE = re.compile(r"<!--\s*saved from url=\(\d+\)\s*(\S+?)\s*-->", re.IGNORECASE)
+_REF_RE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?")
+_LINK_RE = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
+_BULLET_RE = re.compile(r"^(?:[-*•]\s+)")
+
+
+class Html:
+    format = "html"
+    suffixes = (".html", ".htm")
+
+    def extractor(self) -> str:
+        return f"{version_of('trafilatura')}; qa html {READER_VERSION}"
+
+    def read(self, data: bytes, name: str) -> Reading:
+        import trafilatura
+
+        page, encoding, skip = decode(data)
+        stream, starts, ends, linked = text_stream(page)
+        main = trafilatura.extract(page, output_format="txt", include_comments=False, include_tables=True)
+        segments = locate_lines((main or "").splitlines(), stream)
+        pieces = [stream[a:b].strip(" \n") for a, b in segments]
+        if sum(len(p.split()) for p in pieces) < MIN_ARTICLE_WORDS:
+            raise Unreadable("no article found (a listing or a page built by JavaScript?): "
+                             f"fewer than {MIN_ARTICLE_WORDS} words of main text")
+        link_chars = sum(sum(linked[a:b]) for a, b in segments)
+        if link_chars > MAX_LINK_SHARE * sum(b - a for a, b in segments):
+            share = link_chars / sum(b - a for a, b in segments)
+            raise Unreadable(f"no article found (a listing?): {share:.0%} of its main text is the text of links")
+        text_parts, src_start, src_end = [], [], []
+        for (a, b), piece in zip(segments, pieces):
+            if not piece:
+                continue
+            a += len(stream[a:b]) - len(stream[a:b].lstrip(" \n"))
+            if text_parts:
+                text_parts.append("\n\n")
+                src_start.extend([-1, -1])
+                src_end.extend([-1, -1])
+            text_parts.append(piece)
+            src_start.extend(starts[a : a + len(piece)])
+            src_end.extend(ends[a : a + len(piece)])
+        text = "".join(text_parts)
+        starts_arr, ends_arr = np.asarray(src_start, np.int64), np.asarray(src_end, np.int64)
+        offsets = _ByteOffsets(page, encoding, skip)
+        return Reading(text, self.format, self.extractor(), metadata=metadata(page, trafilatura),
+                       locate=lambda start, end: _locate(starts_arr, ends_arr, offsets, start, end))
+
+
+def decode(data: bytes) -> tuple[str, str, int]:
+    """The page's text, the encoding it was decoded with, and the bytes of a byte-order mark skipped."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                          (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding), encoding, len(bom)
+            except UnicodeDecodeError:
+                break
+    declared = _XML_RE.match(data[:200]) or _CHARSET_RE.search(data[:8192])
+    candidates = []
+    if declared:
+        try:
+            candidates.append(codecs.lookup(declared.group(1).decode("ascii")).name)
+        except LookupError:
+            pass
+    candidates += ["utf-8", "cp1252", "latin-1"]  # latin-1 decodes every byte: the last resort
+    for encoding in candidates:
+        try:
+            return data.decode(encoding), encoding, 0
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any bytes")
+
+
+class _Stream(HTMLParser):
+    """The page's visible text as a browser lays it out, each character with the source characters it came from."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.page = page
+        self.line_starts = [0] + [m.end() for m in re.finditer(r"\r\n|\n|\r", page)]
+        self.chars: list[str] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.linked: list[bool] = []  # per character: inside a link
+        self.skipping: list[str] = []
+        self.links = 0
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def _emit(self, ch: str, start: int, end: int) -> None:
+        if ch.isspace():
+            if not self.chars or self.chars[-1] in " \n":
+                if self.chars and self.chars[-1] == " ":
+                    self.ends[-1] = end
+                return
+            ch = " "
+        self.chars.append(ch)
+        self.starts.append(start)
+        self.ends.append(end)
+        self.linked.append(self.links > 0)
+
+    def _break(self) -> None:
+        if self.chars and self.chars[-1] == " ":
+            self.chars[-1] = "\n"
+        elif self.chars and self.chars[-1] != "\n":
+            at = self._offset()
+            self.chars.append("\n")
+            self.starts.append(at)
+            self.ends.append(at)
+            self.linked.append(False)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a" and any(k == "href" for k, _ in attrs):
+            self.links = 1  # links do not nest (a browser closes the one open)
+        if tag == "body" or (self.skipping == ["head"] and tag not in HEAD_ONLY):
+            self.skipping.clear()  # a head left open ends where the body's content starts
+        if tag in SKIPPED:
+            self.skipping.append(tag)
+        elif not self.skipping and tag in BLOCKS:
+            self._break()
+        elif not self.skipping and tag in CELLS and self.chars and self.chars[-1] not in " \n":
+            at = self._offset()
+            self._emit(" ", at, at)
+
+    def handle_startendtag(self, tag, attrs):
+        if not self.skipping and tag in BLOCKS:
+            self._break()
+
+    def handle_endtag(self, tag):
+        if tag == "a" or tag in BLOCKS:  # an unclosed link ends with its block
+            self.links = 0
+        if self.skipping:
+            if tag in self.skipping:
+                del self.skipping[self.skipping.index(tag):]
+            return
+        if tag in BLOCKS:
+            self._break()
+
+    def handle_data(self, data):
+        if self.skipping:
+            return
+        at = self._offset()
+        for i, ch in enumerate(data):
+            self._emit(ch, at + i, at + i + 1)
+
+    def _reference(self) -> None:
+        if self.skipping:
+            return
+        at = self._offset()
+        m = _REF_RE.match(self.page, at)
+        if m is None:
+            return
+        from html import unescape
+
+        for ch in unescape(m.group(0)):
+            self._emit(ch, at, m.end())
+
+    def handle_entityref(self, name):
+        self._reference()
+
+    def handle_charref(self, name):
+        self._reference()
+
+
+def text_stream(page: str) -> tuple[str, list[int], list[int], list[bool]]:
+    """The page's visible text and, per character, the source characters `[start, end)` it came from and
+    whether it is the text of a link."""
+    parser = _Stream(page)
+    parser.feed(page)
+    parser.close()
+    return "".join(parser.chars), parser.starts, parser.ends, parser.linked
+
+
+def locate_lines(lines: list[str], stream: str) -> list[tuple[int, int]]:
+    """Where each of `lines` (an extractor's paragraphs) is in `stream`, in order: the span from its
+    first word found to its last. A line none of whose words are found in order is left out."""
+    segments, cursor = [], 0
+    for line in lines:
+        line = " ".join(line.replace("|", " ").split())  # table cells: "| a | b |"
+        line = _BULLET_RE.sub("", line)
+        if not line:
+            continue
+        at = stream.find(line, cursor)
+        if at >= 0:
+            segments.append((at, at + len(line)))
+            cursor = at + len(line)
+            continue
+        words = line.split()
+        found, pos = [], cursor
+        for w in words:
+            at = stream.find(w, pos, pos + 200 + 4 * len(line)) if found else stream.find(w, cursor)
+            if at >= 0:
+                found.append((at, at + len(w)))
+                pos = at + len(w)
+        if len(found) >= max(1, 0.6 * len(words)):
+            segments.append((found[0][0], found[-1][1]))
+            cursor = found[-1][1]
+    return segments
+
+
+class _ByteOffsets:
+    """Byte offsets in the saved file of character offsets in the decoded page (computed on first use)."""
+
+    def __init__(self, page: str, encoding: str, skip: int) -> None:
+        self.page, self.encoding, self.skip = page, encoding, skip
+        self._prefix: np.ndarray | None = None
+
+    def __call__(self, char: int) -> int:
+        if self.encoding in ("latin-1", "iso8859-1", "cp1252", "ascii"):  # one byte a character
+            return self.skip + char
+        if self._prefix is None:
+            sizes = [len(c.encode(self.encoding, errors="surrogatepass")) for c in self.page]
+            self._prefix = np.concatenate([[0], np.cumsum(sizes)])
+        return self.skip + int(self._prefix[char])
+
+
+def _locate(starts: np.ndarray, ends: np.ndarray, offsets: _ByteOffsets, start: int, end: int) -> dict:
+    mapped = np.flatnonzero(starts[start:end] >= 0) + start
+    if not len(mapped):
+        return {"source_start_byte": None, "source_end_byte": None}
+    return {"source_start_byte": offsets(int(starts[mapped[0]])), "source_end_byte": offsets(int(ends[mapped[-1]]))}
+
+
+def metadata(page: str, trafilatura) -> dict:
+    """Title, site, date and URL: the page's `<title>`, `og:*`, `article:published_time`, JSON-LD and
+    `<time>` (as trafilatura reads them), the canonical link, or the browser's "saved from" comment."""
+    out = {}
+    try:
+        found = trafilatura.extract_metadata(page)
+    except Exception:  # metadata is optional; the text is what matters
+        found = None
+    if found is not None:
+        for key, value in (("title", found.title), ("publisher", found.sitename), ("date", found.date),
+                           ("url", found.url)):
+            if value:
+                out[key] = " ".join(str(value).split())
+    if "url" not in out:
+        canonical = next((m for m in _LINK_RE.findall(page) if re.search(r"rel=[\"']?canonical", m, re.I)), None)
+        href = re.search(r"href=[\"']([^\"']+)", canonical or "")
+        saved = _SAVED_FROM_RE.search(page[:4096])
+        url = href.group(1) if href else saved.group(1) if saved else None
+        if url:
+            out["url"] = url
+    return out

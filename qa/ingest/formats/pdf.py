@@ -1,0 +1,468 @@
+"""PDF: the text layer, read as a careful reader reads the page (PDFium, through pypdfium2).
+
+The derived text is the body of every page in reading order, then, after it, each page's
+footnotes and furniture:
+
+    body of page 1 ⏎ body of page 2 ⏎ … ⏎⏎ notes of page 1 ⏎⏎ head and foot of page 1 ⏎⏎ …
+
+So a sentence that runs from one page onto the next is one span with nothing of the running
+heads, page numbers or footnotes inside it. Lines are joined by "\n", paragraphs by "\n\n".
+
+- **Lines** are PDFium's, cut again where the text jumps across a wide gap (a column gutter,
+  a table cell).
+- **Reading order**: a recursive XY cut of each page's line boxes, so a multi-column page is
+  read column by column, and a title across the columns first.
+- **Furniture** is found by repetition, not by a word list. Among the top and bottom lines of
+  each page, a line whose text (digits taken as one sign) recurs on several pages is a
+  running head or foot; a line of digits or a roman numeral alone there is a page number.
+  Furniture is excluded: never embedded, never quoted.
+- **Footnotes**: lines at the foot of a page in a smaller type than its body, beginning with a
+  marker, move to the notes after the body; they stay readable and quotable.
+- **Hyphens**: a word broken across lines keeps its hyphen ("dis-⏎cussed", PDFium's U+FFFE
+  marker written as "-"), so a quote is what a PDF viewer's search finds; `text.normalize`
+  joins the word for embedding and BM25.
+
+Every character of the derived text knows its page (`Reading.pages`) and, where it was
+drawn, its box: `Reading.locate` gives a span's boxes per line, in PDF points from the top
+left corner of the page as displayed (its CropBox, its /Rotate applied), as a viewer shows it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .base import PageSpan, Reading, Span, Unreadable, max_pages, version_of
+
+READER_VERSION = 1  # this module's own layout rules; part of the extractor's name
+HEAD_BAND = 0.12  # the top and bottom fractions of a page where running heads, feet and page numbers sit
+BAND_LINES = 3  # lines looked at in each band
+REPEAT_SHARE = 0.3  # a line is furniture when its pattern recurs on this share of pages (and at least 2)
+FOOTNOTE_SIZE = 0.88  # footnote type is at most this fraction of the body's
+GAP_FONT_SIZES = 2.5  # a horizontal gap this many font sizes wide ends a line
+PARAGRAPH_STEP = 1.5  # a line step this many times the page's usual one starts a paragraph
+HYPHENS = "-\u00ad\ufffe\x02"  # characters a line may end with when a word breaks across it
+_ROMAN_RE = re.compile(r"^[ivxlcdm]+$", re.IGNORECASE)
+_DIGITS_RE = re.compile(r"\d+")
+_MARKER_RE = re.compile(r"^\s*(?:\d{1,3}|[*†‡§¶])")
+_SENTENCE_END_RE = re.compile(r"[.!?:;…。！？][\"'”’)\]]*$")
+
+
+@dataclass
+class Line:
+    """A line of text on a page: its characters and, for those drawn, their boxes as displayed (`boxes`)
+    and in the text's own frame (`frames`: the page turned so that its text runs left to right, top down)."""
+
+    page: int
+    text: list[str] = field(default_factory=list)
+    boxes: list[tuple[float, float, float, float] | None] = field(default_factory=list)
+    frames: list[tuple[float, float, float, float] | None] = field(default_factory=list)
+    sizes: list[float] = field(default_factory=list)
+
+    def add(self, ch: str, box, frame, size: float) -> None:
+        self.text.append(ch)
+        self.boxes.append(box)
+        self.frames.append(frame)
+        if box is not None:
+            self.sizes.append(size)
+
+    def strip(self) -> "Line":
+        """The line without white space at either end."""
+        first = next((i for i, c in enumerate(self.text) if not c.isspace()), len(self.text))
+        last = next((i for i in range(len(self.text) - 1, -1, -1) if not self.text[i].isspace()), -1) + 1
+        return Line(self.page, self.text[first:last], self.boxes[first:last], self.frames[first:last], self.sizes)
+
+    @property
+    def string(self) -> str:
+        return "".join(self.text)
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """The line's box in the text's frame."""
+        drawn = [b for b in self.frames if b is not None]
+        return (min(b[0] for b in drawn), min(b[1] for b in drawn), max(b[2] for b in drawn), max(b[3] for b in drawn))
+
+    @property
+    def size(self) -> float:
+        return statistics.median(self.sizes) if self.sizes else 0.0
+
+    @property
+    def drawn(self) -> bool:
+        return any(b is not None for b in self.boxes)
+
+
+class Pdf:
+    format = "pdf"
+    suffixes = (".pdf",)
+
+    def extractor(self) -> str:
+        return f"{version_of('pypdfium2')}; qa pdf {READER_VERSION}"
+
+    def read(self, data: bytes, name: str) -> Reading:
+        import pypdfium2 as pdfium
+
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            message = str(exc)
+            if "password" in message.lower():
+                raise Unreadable("encrypted: it needs a password to open (remove it, for example with qpdf "
+                                 "--decrypt --password=…, and add the file again)") from None
+            raise Unreadable(f"malformed PDF ({message.rstrip('.')})") from None
+        try:
+            limit = max_pages(self.format)
+            if len(pdf) > limit:
+                raise Unreadable(f"too many pages ({len(pdf)}; the limit is {limit}: set QA_MAX_PDF_PAGES to raise it)")
+            if len(pdf) == 0:
+                raise Unreadable("no pages")
+            read = [_page_lines(pdf, i) for i in range(len(pdf))]
+            pages, heights = [lines for lines, _ in read], [height for _, height in read]
+            labels = [_label(pdf, i) for i in range(len(pdf))]
+            metadata = _metadata(pdf)
+        finally:
+            pdf.close()
+        _check_readable([ln for page in pages for ln in page], name)
+        return _assemble(pages, heights, labels, metadata, self.extractor())
+
+
+def _page_lines(pdf, index: int) -> tuple[list[Line], float]:
+    """The page's lines, cut at wide gaps, with boxes as displayed and in the text's frame; and the page's
+    height in that frame."""
+    import pypdfium2.raw as raw
+
+    page = pdf[index]
+    textpage = page.get_textpage()
+    bbox = page.get_bbox()  # the CropBox within the MediaBox, inherited ones included
+    to_display, _ = _turned(bbox, page.get_rotation() % 360)
+    to_frame, height = _turned(bbox, _text_angle(textpage))
+    lines: list[Line] = []
+    line = Line(index)
+    last_box = None
+    try:
+        for i in range(textpage.count_chars()):
+            ch = chr(raw.FPDFText_GetUnicode(textpage.raw, i) or 0xFFFD)
+            generated = raw.FPDFText_IsGenerated(textpage.raw, i) == 1
+            if ch in "\r\n":
+                if ch == "\n" or not generated:
+                    lines.append(line)
+                    line, last_box = Line(index), None
+                continue
+            if generated or ch.isspace():
+                line.add(" " if ch.isspace() or generated else ch, None, None, 0.0)
+                continue
+            charbox = textpage.get_charbox(i)
+            box = to_frame(charbox)
+            size = raw.FPDFText_GetFontSize(textpage.raw, i)
+            if last_box is not None and _jumps(last_box, box, size):
+                lines.append(line)
+                line = Line(index)
+            line.add("-" if ch in "\ufffe\x02" else ch, to_display(charbox), box, size)
+            last_box = box
+        lines.append(line)
+    finally:
+        textpage.close()
+        page.close()
+    return [s for s in (ln.strip() for ln in lines) if s.text and s.drawn], height
+
+
+def _jumps(last, box, size: float) -> bool:
+    """Whether `box` starts a new line after `last`: far to the right, back to the left, or on another baseline."""
+    height = max(size, last[3] - last[1], 1.0)
+    if abs((box[1] + box[3]) - (last[1] + last[3])) / 2 > 0.7 * height:
+        return True
+    return box[0] - last[2] > GAP_FONT_SIZES * max(size, 1.0) or box[2] < last[0] - height
+
+
+def _text_angle(textpage) -> int:
+    """The direction most of a page's text runs in, in page space: 0, 90, 180 or 270 degrees counterclockwise."""
+    import pypdfium2.raw as raw
+
+    votes = [0, 0, 0, 0]
+    for i in range(0, textpage.count_chars(), max(1, textpage.count_chars() // 400)):
+        angle = raw.FPDFText_GetCharAngle(textpage.raw, i)
+        if angle >= 0:
+            votes[round(angle / (math.pi / 2)) % 4] += 1
+    return 90 * votes.index(max(votes))
+
+
+def _turned(bbox, degrees: int):
+    """A function from a PDFium character box (page space: points, origin bottom left of user space) to
+    the box on the page `bbox` turned clockwise by `degrees` (0, 90, 180 or 270), in points from its top
+    left corner; and the turned page's height.
+
+    Turned by its /Rotate, that is the page as a viewer displays it. Turned by the angle its text runs
+    at (counterclockwise in page space), it is the text's own frame: lines left to right, top down.
+    """
+    left, bottom, right, top = bbox
+
+    def point(x: float, y: float) -> tuple[float, float]:
+        if degrees == 90:
+            return y - bottom, x - left
+        if degrees == 180:
+            return right - x, y - bottom
+        if degrees == 270:
+            return top - y, right - x
+        return x - left, top - y
+
+    def convert(box) -> tuple[float, float, float, float]:
+        (ax, ay), (bx, by) = point(box[0], box[1]), point(box[2], box[3])
+        return (round(min(ax, bx), 2), round(min(ay, by), 2), round(max(ax, bx), 2), round(max(ay, by), 2))
+
+    return convert, (right - left if degrees in (90, 270) else top - bottom)
+
+
+def _label(pdf, index: int) -> str | None:
+    try:
+        label = pdf.get_page_label(index)
+    except Exception:  # no labels, or a malformed /PageLabels tree: physical numbers only
+        return None
+    return label or None
+
+
+def _metadata(pdf) -> dict:
+    try:
+        info = pdf.get_metadata_dict(skip_empty=True)
+    except Exception:
+        return {}
+    out = {}
+    if info.get("Title", "").strip():
+        out["title"] = " ".join(info["Title"].split())
+    if info.get("Author", "").strip():
+        out["publisher"] = " ".join(info["Author"].split())
+    m = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", info.get("CreationDate", ""))
+    if m and 1 <= int(m[2]) <= 12 and 1 <= int(m[3]) <= 31:
+        out["date"] = f"{m[1]}-{m[2]}-{m[3]}"
+    return out
+
+
+def _check_readable(lines: list[Line], name: str) -> None:
+    """Raise `Unreadable` for a text layer that is absent or is not text a reader could search."""
+    chars = [c for ln in lines for c in ln.text if not c.isspace()]
+    if len(chars) < 20:
+        raise Unreadable("no text layer (a scanned PDF? text is not recognised from images)")
+    bad = sum(1 for c in chars if unicodedata.category(c) in ("Co", "Cc", "Cn") or c == "\ufffd")
+    if bad > 0.2 * len(chars):
+        raise Unreadable(f"the text layer is not readable text ({bad} of {len(chars)} characters are private-use "
+                         "glyphs or unmapped: a broken ToUnicode map)")
+    spaced = [w for ln in lines for w in ln.string.split() if any(_alphabetic(c) for c in w)]
+    letters = sum(sum(1 for c in w if _alphabetic(c)) for w in spaced)
+    if spaced and letters > 200 and letters / len(spaced) > 25:
+        raise Unreadable(f"the text layer has no spaces between words ({letters / len(spaced):.0f} letters a word)")
+
+
+def _alphabetic(c: str) -> bool:
+    """A letter of a script that puts spaces between words (Latin, Greek, Cyrillic, ...)."""
+    return c.isalpha() and ord(c) < 0x0590
+
+
+def _furniture(pages: list[list[Line]], heights: list[float]) -> dict[tuple[int, int], str]:
+    """(page, line number) of every running head, running foot and page number, with its reason."""
+    candidates: list[tuple[int, int, str, str]] = []  # page, line, band, pattern
+    for p, lines in enumerate(pages):
+        order = sorted(range(len(lines)), key=lambda i: lines[i].box[1])
+        limit = heights[p] * HEAD_BAND
+        for band, picked in (("head", order[:BAND_LINES]), ("foot", order[::-1][:BAND_LINES])):
+            for i in picked:
+                box = lines[i].box
+                if (band == "head" and box[1] <= limit) or (band == "foot" and box[3] >= heights[p] - limit):
+                    candidates.append((p, i, band, _pattern(lines[i].string)))
+    pages_of: dict[tuple[str, str], set[int]] = {}
+    for p, _, band, pattern in candidates:
+        pages_of.setdefault((band, pattern), set()).add(p)
+    needed = max(2, math.ceil(REPEAT_SHARE * len(pages)))
+    out = {}
+    for p, i, band, pattern in candidates:
+        if pattern == "#":
+            out[(p, i)] = "page number"
+        elif len(pages_of[(band, pattern)]) >= needed:
+            out[(p, i)] = f"running {band}"
+    return out
+
+
+def _pattern(text: str) -> str:
+    """A line's text with every number as "#" (and a lone roman numeral, a page number, as "#")."""
+    words = text.lower().split()
+    if len(words) == 1 and _ROMAN_RE.match(words[0].strip(".-–—()[]")):
+        return "#"
+    key = _DIGITS_RE.sub("#", " ".join(words))
+    stripped = key.strip(" .-–—()[]|/")
+    if stripped in ("#", "# / #", "# of #") or (key.replace("#", "").strip(" .-–—()[]|/") == "" and "#" in key):
+        return "#"
+    return key
+
+
+def _footnotes(lines: list[Line]) -> set[int]:
+    """Line numbers of the footnotes at the foot of a page: the bottom lines in a smaller type than the
+    page's body, the first of them beginning with a marker."""
+    if len(lines) < 3:
+        return set()
+    body = statistics.median(ln.size for ln in lines if ln.size) if any(ln.size for ln in lines) else 0
+    order = sorted(range(len(lines)), key=lambda i: lines[i].box[1], reverse=True)
+    notes: list[int] = []
+    for i in order:
+        if lines[i].size and lines[i].size <= FOOTNOTE_SIZE * body:
+            notes.append(i)
+        else:
+            break
+    while notes and not _MARKER_RE.match(lines[notes[-1]].string):
+        notes.pop()  # the topmost footnote line starts with its marker
+    return set(notes) if len(notes) < len(lines) else set()
+
+
+def _reading_order(lines: list[Line], indices: list[int]) -> list[int]:
+    """`indices` in reading order: a recursive XY cut of their boxes (columns left to right, bands top down)."""
+    if len(indices) <= 1:
+        return list(indices)
+    boxes = {i: lines[i].box for i in indices}
+    size = statistics.median(lines[i].size or (boxes[i][3] - boxes[i][1]) for i in indices)
+    cut = _widest_gap([(boxes[i][0], boxes[i][2]) for i in indices], min_gap=0.8 * size)
+    if cut is not None:
+        left = [i for i in indices if boxes[i][2] <= cut]
+        right = [i for i in indices if boxes[i][2] > cut]
+        if left and right:
+            return _reading_order(lines, left) + _reading_order(lines, right)
+    bands = _bands(indices, boxes, min_gap=1.2 * size)
+    if len(bands) > 1:
+        return [i for band in bands for i in _reading_order(lines, band)]
+    return sorted(indices, key=lambda i: (round(boxes[i][3]), boxes[i][0]))
+
+
+def _widest_gap(intervals: list[tuple[float, float]], *, min_gap: float) -> float | None:
+    """The middle of the widest gap between the union of `intervals`, if one is at least `min_gap`."""
+    best, where = min_gap, None
+    intervals = sorted(intervals)
+    reach = intervals[0][1]
+    for start, end in intervals[1:]:
+        if start - reach >= best:
+            best, where = start - reach, (start + reach) / 2
+        reach = max(reach, end)
+    return where
+
+
+def _bands(indices: list[int], boxes: dict, *, min_gap: float) -> list[list[int]]:
+    """`indices` split top down at horizontal gaps at least `min_gap` tall."""
+    order = sorted(indices, key=lambda i: boxes[i][1])
+    bands, reach = [[order[0]]], boxes[order[0]][3]
+    for i in order[1:]:
+        if boxes[i][1] - reach >= min_gap:
+            bands.append([])
+        bands[-1].append(i)
+        reach = max(reach, boxes[i][3])
+    return bands
+
+
+class _Builder:
+    """The derived text, written piece by piece, with the page, line and box of every character."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.page: list[int] = []
+        self.line: list[int] = []
+        self.boxes: list = []
+        self.lines = 0
+
+    def separator(self, text: str) -> None:
+        self.parts.append(text)
+        self.length += len(text)
+        self.page.extend([-1] * len(text))
+        self.line.extend([-1] * len(text))
+        self.boxes.extend([None] * len(text))
+
+    def add(self, line: Line) -> tuple[int, int]:
+        start = self.length
+        self.parts.append(line.string)
+        self.length += len(line.text)
+        self.page.extend([line.page] * len(line.text))
+        self.line.extend([self.lines] * len(line.text))
+        self.boxes.extend(line.boxes)
+        self.lines += 1
+        return start, self.length
+
+
+def _assemble(pages: list[list[Line]], heights: list[float], labels: list[str | None], metadata: dict,
+              extractor: str) -> Reading:
+    furniture = _furniture(pages, heights)
+    out = _Builder()
+    spans: list[PageSpan] = []
+    tail: list[tuple[int, list[Line], list[tuple[Line, str]]]] = []  # per page: notes, furniture
+    previous: Line | None = None
+    for p, lines in enumerate(pages):
+        kept = [i for i in range(len(lines)) if (p, i) not in furniture]
+        notes = _footnotes([lines[i] for i in kept])
+        body = [kept[j] for j in range(len(kept)) if j not in notes]
+        note_lines = [lines[kept[j]] for j in sorted(notes, key=lambda j: lines[kept[j]].box[1])]
+        tail.append((p, note_lines, [(lines[i], furniture[(p, i)]) for i in sorted(
+            (i for i in range(len(lines)) if (p, i) in furniture), key=lambda i: lines[i].box[1])]))
+        order = _reading_order(lines, body)
+        step = _usual_step([lines[i] for i in order])
+        page_start = None
+        for i in order:
+            line = lines[i]
+            if previous is not None:
+                out.separator(_join(previous, line, step))
+            start, _ = out.add(line)
+            page_start = start if page_start is None else page_start
+            previous = line
+        if page_start is not None:
+            spans.append(PageSpan(p + 1, labels[p], page_start, out.length))
+    excluded: list[Span] = []
+    for p, note_lines, furniture_lines in tail:
+        first = None
+        for lines, kind in ((note_lines, None), ([ln for ln, _ in furniture_lines], "furniture")):
+            for k, line in enumerate(lines):
+                out.separator("\n\n" if out.length else "")
+                start, end = out.add(line)
+                first = start if first is None else first
+                if kind:
+                    excluded.append(Span(start, end, furniture_lines[k][1]))
+        if first is not None:
+            spans.append(PageSpan(p + 1, labels[p], first, out.length))
+    text = "".join(out.parts)
+    page_of = np.asarray(out.page, np.int32)
+    line_of = np.asarray(out.line, np.int32)
+    boxes = np.asarray([b if b is not None else (np.nan,) * 4 for b in out.boxes], np.float32).reshape(-1, 4)
+    return Reading(text, "pdf", extractor, tuple(sorted(excluded, key=lambda s: s.start)), tuple(spans), metadata,
+                   locate=lambda start, end: locate(page_of, line_of, boxes, labels, start, end))
+
+
+def _usual_step(lines: list[Line]) -> float:
+    """The usual distance from one line's top to the next's, on a page (for paragraph breaks)."""
+    steps = [b.box[1] - a.box[1] for a, b in zip(lines, lines[1:]) if 0 < b.box[1] - a.box[1]]
+    return statistics.median(steps) if steps else 0.0
+
+
+def _join(previous: Line, line: Line, step: float) -> str:
+    """"\n" within a paragraph, "\n\n" between paragraphs: a wider step than usual, or a change of type size."""
+    if previous.size and line.size and abs(previous.size - line.size) > 0.15 * max(previous.size, line.size):
+        return "\n\n"
+    if previous.page == line.page:
+        gap = line.box[1] - previous.box[1]
+        if step and gap > PARAGRAPH_STEP * step:
+            return "\n\n"
+        return "\n"
+    return "\n"
+
+
+def locate(page_of: np.ndarray, line_of: np.ndarray, boxes: np.ndarray, labels: list[str | None],
+           start: int, end: int) -> dict:
+    """The pages of `text[start:end]` and its boxes, one per line it covers (display points)."""
+    pages = sorted({int(p) for p in page_of[start:end] if p >= 0})
+    out: dict = {"page": pages[0] + 1 if pages else None,
+                 "page_label": labels[pages[0]] if pages else None,
+                 "pages": [p + 1 for p in pages], "boxes": []}
+    drawn = np.flatnonzero(~np.isnan(boxes[start:end, 0])) + start
+    if not len(drawn):
+        return out
+    for line in dict.fromkeys(line_of[drawn].tolist()):
+        rows = drawn[line_of[drawn] == line]
+        b = boxes[rows]
+        out["boxes"].append({"page": int(page_of[rows[0]]) + 1, "x0": round(float(b[:, 0].min()), 1),
+                             "y0": round(float(b[:, 1].min()), 1), "x1": round(float(b[:, 2].max()), 1),
+                             "y1": round(float(b[:, 3].max()), 1)})
+    return out

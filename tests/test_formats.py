@@ -1,0 +1,347 @@
+"""Document formats: PDFs drawn with known text at known positions, web pages, Word files.
+
+Each PDF here is made by fpdf2, which writes every line at a baseline we choose (points from
+the page's top left), then rotated, cropped, labelled or encrypted with pypdf. So a quote's
+page and boxes are checked against where its words were drawn.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from qa.ingest import formats
+from qa.ingest.formats import Unreadable
+from qa.text import normalize, tokenize
+
+A4 = (595.28, 841.89)
+
+
+def draw(pages: list[list[tuple[float, float, str, float]]], *, fonts: str = "helvetica") -> bytes:
+    """A PDF whose page i holds pages[i]: (x, baseline y, text, font size), in points from the top left."""
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt", format="A4")
+    pdf.set_auto_page_break(False)
+    for lines in pages:
+        pdf.add_page()
+        for x, y, text, size in lines:
+            pdf.set_font(fonts, size=size)
+            pdf.text(x, y, text)
+    return bytes(pdf.output())
+
+
+def transform(data: bytes, *, rotate: dict[int, int] | None = None, crop: dict[int, tuple] | None = None,
+              labels: list[tuple[int, int, str, str]] | None = None, encrypt: tuple[str, str] | None = None) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import RectangleObject
+
+    writer = PdfWriter()
+    for i, page in enumerate(PdfReader(io.BytesIO(data)).pages):
+        if crop and i in crop:
+            page.cropbox = RectangleObject(crop[i])
+        writer.add_page(page)
+        if rotate and i in rotate:
+            writer.pages[i].rotate(rotate[i])
+    for first, last, style, prefix in labels or []:
+        writer.set_page_label(first, last, style=style, prefix=prefix)
+    if encrypt:
+        writer.encrypt(user_password=encrypt[0], owner_password=encrypt[1])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def body(first_y: float, lines: list[str], *, x: float = 72, step: float = 15, size: float = 11):
+    return [(x, first_y + i * step, text, size) for i, text in enumerate(lines)]
+
+
+def report() -> bytes:
+    """Three pages with a running head, a page number, a footnote, a hyphenated word and a sentence
+    that crosses from page 1 to page 2."""
+    head = lambda n: [(72, 40, "Harbour Authority - Annual Review 2025", 9), (290, 810, str(n), 9)]
+    page1 = head(1) + body(120, [
+        "The harbour authority met in March to review the year.",
+        "Members dis-",
+        "cussed the dredging of the northern berth at length.",
+        "The board agreed that the new tariff for container",
+    ]) + [(72, 770, "1 The figures are taken from the audited accounts.", 8)]
+    page2 = head(2) + body(120, [
+        "ships would take effect in May after a public consultation.",
+        "Revenue from cruise ships rose by twelve percent in the year.",
+    ])
+    page3 = head(3) + body(120, [
+        "The pilots' union asked for a review of night shifts.",
+        "A new tug will be delivered in the autumn of next year.",
+    ])
+    return draw([page1, page2, page3])
+
+
+def quote(reading, sentence: str) -> tuple[int, int]:
+    start = reading.text.index(sentence)
+    return start, start + len(sentence)
+
+
+def test_pdf_reads_the_body_and_lays_furniture_out_of_its_flow():
+    r = formats.read("report.pdf", report())
+    assert r.format == "pdf" and r.extractor.startswith("pypdfium2 ")
+    crossing = "The board agreed that the new tariff for container\nships would take effect in May after a public consultation."
+    assert crossing in r.text  # one span across the page break, nothing of the head, foot or notes inside
+    head = "Harbour Authority - Annual Review 2025"
+    spans = [(s.start, s.end, s.reason) for s in r.excluded]
+    assert [r.text[a:b] for a, b, _ in spans].count(head) == 3
+    assert {why for *_, why in spans} == {"running head", "page number"}
+    assert [r.text[a:b] for a, b, why in spans if why == "page number"] == ["1", "2", "3"]
+    note = "1 The figures are taken from the audited accounts."
+    assert note in r.text and r.text.index(note) > r.text.index("autumn of next year")  # after the body, readable
+    assert not any(a <= r.text.index(note) < b for a, b, _ in spans)
+    assert "dis-\ncussed" in r.text and "discussed" in normalize(r.text)
+    assert "discuss" in tokenize([r.text])[0]
+
+
+def test_pdf_quote_across_a_page_carries_both_pages_and_boxes_where_it_was_drawn():
+    r = formats.read("report.pdf", report())
+    start, end = quote(r, "The board agreed that the new tariff for container\nships would take effect in May")
+    where = r.locate(start, end)
+    assert where["page"] == 1 and where["pages"] == [1, 2]
+    assert [b["page"] for b in where["boxes"]] == [1, 2]
+    first, second = where["boxes"]
+    assert abs(first["x0"] - 72) <= 2 and first["y0"] < 165 <= first["y1"] + 3  # drawn at baseline 165 on page 1
+    assert abs(second["x0"] - 72) <= 2 and second["y0"] < 120 <= second["y1"] + 3  # baseline 120 on page 2
+    pages = {p.page for p in r.pages if p.start <= start < p.end}
+    assert pages == {1}
+
+
+def test_pdf_two_columns_are_read_in_column_order():
+    left = body(140, ["Left column opens the story of", "the river crossing and its", "long history of ferries."], x=50)
+    right = body(140, ["Right column tells how the", "bridge replaced the ferries", "in the year of the flood."], x=320)
+    r = formats.read("columns.pdf", draw([[(50, 90, "The River Crossing", 18)] + left + right]))
+    order = [r.text.index(s) for s in ("The River Crossing", "Left column opens", "long history of ferries.",
+                                       "Right column tells", "in the year of the flood.")]
+    assert order == sorted(order)
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_pdf_boxes_on_rotated_and_cropped_pages_match_the_page_as_displayed(rotation):
+    import pypdfium2 as pdfium
+
+    lines = body(200, ["A rotated page still reads as text.", "Its boxes follow the page as shown."])
+    data = transform(draw([lines]), rotate={0: rotation}, crop={0: (20, 30, 580, 800)})
+    r = formats.read("rotated.pdf", data)
+    start, end = quote(r, "A rotated page still reads as text.")
+    (box,) = r.locate(start, end)["boxes"]
+    # Where PDFium itself maps the drawn point (x=72, baseline y=200 from the top, so 641.89 in PDF space).
+    pdf = pdfium.PdfDocument(data)
+    page = pdf[0]
+    width, height = page.get_size()
+    scale = 10
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    dx, dy = ctypes.c_int(), ctypes.c_int()
+    raw.FPDF_PageToDevice(page.raw, 0, 0, round(width * scale), round(height * scale), 0, 72.0, A4[1] - 200,
+                          ctypes.byref(dx), ctypes.byref(dy))
+    x, y = dx.value / scale, dy.value / scale
+    corners = [(box["x0"], box["y0"]), (box["x1"], box["y0"]), (box["x0"], box["y1"]), (box["x1"], box["y1"])]
+    assert min(abs(cx - x) + abs(cy - y) for cx, cy in corners) <= 4  # the box has the drawn start at a corner
+    assert 0 <= box["x0"] <= box["x1"] <= width + 1 and 0 <= box["y0"] <= box["y1"] <= height + 1
+
+
+def test_pdf_page_labels_are_given_with_physical_pages():
+    pages = [body(120, [f"Section {n} opens with a statement about the budget."]) for n in range(1, 5)]
+    data = transform(draw(pages), labels=[(0, 1, "/r", ""), (2, 3, "/D", "A-")])
+    r = formats.read("labelled.pdf", data)
+    assert [(p.page, p.label) for p in r.pages] == [(1, "i"), (2, "ii"), (3, "A-1"), (4, "A-2")]
+    start, end = quote(r, "Section 3 opens with a statement about the budget.")
+    assert (r.locate(start, end)["page"], r.locate(start, end)["page_label"]) == (3, "A-1")
+
+
+def test_pdf_with_an_owner_password_only_is_read():
+    data = transform(report(), encrypt=("", "owner-secret"))
+    assert "public consultation" in formats.read("locked.pdf", data).text
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda: transform(report(), encrypt=("user-secret", "owner-secret")), "needs a password"),
+    (lambda: draw([[]]), "no text layer"),
+    (lambda: b"%PDF-1.7\n" + b"garbage " * 100, "malformed PDF"),
+    (lambda: b"", "malformed PDF"),
+])
+def test_unreadable_pdfs_say_why_in_one_line(make, reason):
+    with pytest.raises(Unreadable) as info:
+        formats.read("bad.pdf", make())
+    assert reason in str(info.value) and "\n" not in str(info.value)
+
+
+def test_pdf_text_without_spaces_is_reported():
+    run_on = "Thecommitteediscussedthebudgetatlengthanddecidednothing" * 2
+    with pytest.raises(Unreadable, match="no spaces between words"):
+        formats.read("runon.pdf", draw([body(120, [run_on[:80]] * 6)]))
+
+
+def test_pdf_page_limit(monkeypatch):
+    monkeypatch.setenv("QA_MAX_PDF_PAGES", "2")
+    with pytest.raises(Unreadable, match="too many pages .*QA_MAX_PDF_PAGES"):
+        formats.read("report.pdf", report())
+
+
+PAGE = """<!DOCTYPE html>
+<!-- saved from url=(0036)https://news.example.org/river.html -->
+<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">
+<title>{title} | Example News</title>
+<meta property="article:published_time" content="2024-05-02T10:00:00Z"></head>
+<body><nav><a href="/">Home</a> | <a href="/world">World</a> | <a href="/sport">Sport</a></nav>
+<div class="ad">Buy one, get one free!</div>
+<article><h1>{title}</h1>
+<p>{first}</p>
+<p>The ferry service, which ran for ninety years, carried its last passengers on Sunday &amp; the crew
+were thanked by the mayor. Engineers said the bridge would carry twelve thousand cars a day.</p>
+</article>
+<footer>© Example News. All rights reserved. <a href="/privacy">Privacy</a></footer></body></html>
+"""
+
+
+def page(charset: str, title: str, first: str) -> bytes:
+    return PAGE.format(charset=charset, title=title, first=first).encode(charset)
+
+
+def test_html_article_with_byte_offsets_in_the_saved_page():
+    data = page("utf-8", "The new bridge opens", "The new bridge over the river opened on Friday after four years of work, "
+                "and the old ferry — a symbol of the town — was retired.")
+    r = formats.read("river.html", data)
+    assert r.format == "html" and "Buy one" not in r.text and "Privacy" not in r.text and "Home" not in r.text
+    assert r.metadata["title"].startswith("The new bridge opens") and r.metadata["date"] == "2024-05-02"
+    assert r.metadata["url"] == "https://news.example.org/river.html"
+    start, end = quote(r, "on Sunday & the crew\nwere thanked".replace("\n", " "))
+    where = r.locate(start, end)
+    assert data[where["source_start_byte"]:where["source_end_byte"]].decode() == "on Sunday &amp; the crew\nwere thanked"
+    start, end = quote(r, "the old ferry — a symbol of the town — was retired.")
+    assert data[r.locate(start, end)["source_start_byte"]:r.locate(start, end)["source_end_byte"]].decode() == \
+        "the old ferry — a symbol of the town — was retired."
+
+
+def test_html_in_windows_1251_is_decoded_by_its_declared_charset():
+    data = page("windows-1251", "Новый мост открыт", "Новый мост через реку открылся в пятницу после четырёх лет "
+                "работы, и старый паром был выведен из эксплуатации.")
+    r = formats.read("most.html", data)
+    start, end = quote(r, "Новый мост через реку открылся в пятницу")
+    where = r.locate(start, end)
+    assert data[where["source_start_byte"]:where["source_end_byte"]].decode("windows-1251") == \
+        "Новый мост через реку открылся в пятницу"
+
+
+@pytest.mark.parametrize("html", [
+    "<html><head><title>App</title><script>render()</script></head><body><div id='root'></div></body></html>",
+    "<html><body><ul>" + "".join(f"<li><a href='/a{i}'>Story {i}</a></li>" for i in range(30)) + "</ul></body></html>",
+])
+def test_html_without_an_article_is_reported(html):
+    with pytest.raises(Unreadable, match="no article"):
+        formats.read("shell.html", html.encode())
+
+
+def test_docx_paragraphs_tables_and_footnotes_with_their_paragraph():
+    import docx
+
+    d = docx.Document()
+    d.core_properties.title = "Harbour memo"
+    d.add_paragraph("The harbour master said the new pier will open in March.")
+    table = d.add_table(rows=2, cols=2)
+    for (i, j), text in {(0, 0): "Berth", (0, 1): "Depth", (1, 0): "North", (1, 1): "Twelve metres"}.items():
+        table.cell(i, j).text = text
+    d.add_paragraph("Shipping companies welcomed the decision to deepen the berth.")
+    out = io.BytesIO()
+    d.save(out)
+    r = formats.read("memo.docx", out.getvalue())
+    assert r.text.split("\n\n") == ["The harbour master said the new pier will open in March.", "Berth", "Depth",
+                                    "North", "Twelve metres",
+                                    "Shipping companies welcomed the decision to deepen the berth."]
+    start, end = quote(r, "welcomed the decision")
+    assert r.locate(start, end) == {"paragraph": 5, "paragraph_start": 19, "paragraph_end": 40, "part": "body"}
+    assert r.metadata["title"] == "Harbour memo"
+    with pytest.raises(Unreadable, match="not a readable Word file"):
+        formats.read("broken.docx", b"PK\x03\x04 not really a zip")
+
+
+def test_every_other_format_is_named_with_its_reason():
+    with pytest.raises(Unreadable, match=r"^\.pptx: format not supported"):
+        formats.read("slides.pptx", b"anything")
+
+
+def mixed_folder(folder) -> None:
+    """Text files, a PDF, a web page and a Word file side by side, and one format that is not read."""
+    import shutil
+
+    import docx
+
+    from conftest import SEEDS
+
+    folder.mkdir()
+    for path in sorted(SEEDS.iterdir())[:2]:
+        shutil.copy(path, folder / path.name)
+    (folder / "review.pdf").write_bytes(report())
+    (folder / "river.html").write_bytes(page("utf-8", "The new bridge opens", "The new bridge over the river "
+                                             "opened on Friday after four years of work, and the old ferry was retired."))
+    d = docx.Document()
+    d.add_paragraph("The harbour master said the new pier will open in March after the dredging is complete.")
+    d.save(folder / "memo.docx")
+    (folder / "slides.pptx").write_bytes(b"PK\x03\x04")
+
+
+def test_a_mixed_folder_builds_answers_and_every_quote_reproduces(tmp_path, embedder):
+    from qa.build.build import build_index, load_index
+    from qa.engine import Engine
+
+    seeds = tmp_path / "seeds"
+    mixed_folder(seeds)
+    report_ = build_index(seeds, tmp_path / "index", embedder=embedder)
+    assert [s.source for s in report_.skipped] == ["slides.pptx"]
+    engine = Engine.from_index(load_index(tmp_path / "index", seeds=seeds), embedder)
+    engine.seeds = seeds  # as Engine.open sets it: the files quotes are located in
+    expected = {"When will the new tariff for container ships take effect?": ("review.pdf", "pdf"),
+                "When did the ferry carry its last passengers?": ("river.html", "html"),
+                "When will the new pier open?": ("memo.docx", "docx")}
+    for question, (source, kind) in expected.items():
+        answer = engine.ask(question)
+        q = answer.quotes[0]
+        assert (q.source, q.format) == (source, kind)
+        for quote in answer.quotes:
+            assert engine.document(quote.source)[quote.start : quote.end] == quote.text
+        data = q.to_dict()
+        if kind == "pdf":
+            assert data["page"] in (1, 2) and data["boxes"] and data["derived_sha256"] and data["extractor"]
+            assert "Annual Review" not in q.text
+        elif kind == "html":
+            raw = (seeds / source).read_bytes()[data["source_start_byte"]:data["source_end_byte"]].decode()
+            assert " ".join(raw.replace("&amp;", "&").split()) == " ".join(q.text.split())
+        else:
+            assert data["paragraph"] == 0 and data["part"] == "body"
+
+
+def test_export_of_a_pdf_quote_is_verified_and_a_changed_pdf_or_extractor_is_reported(tmp_path, embedder):
+    import json
+
+    from qa import export
+    from qa.build.build import build_index, load_index
+    from qa.engine import Engine
+    from qa.verify import verify
+
+    seeds = tmp_path / "seeds"
+    mixed_folder(seeds)
+    build_index(seeds, tmp_path / "index", embedder=embedder)
+    engine = Engine.from_index(load_index(tmp_path / "index", seeds=seeds), embedder)
+    engine.seeds = seeds  # as Engine.open sets it: the files quotes are located in
+    answer = engine.ask("When will the new tariff for container ships take effect?")
+    for suffix in (".json", ".csv"):
+        path = export.write(tmp_path / f"answers{suffix}", [export.record(answer, engine.document)])
+        records = export.read(path)
+        assert records[0]["quotes"][0]["boxes"] == answer.quotes[0].location["boxes"]
+        assert verify(records, seeds) == (len(answer.quotes), [])
+    records = json.loads(json.dumps(records))
+    records[0]["quotes"][0]["extractor"] = "pypdfium2 0.0.1; qa pdf 0"
+    checked, problems = verify(records, seeds)
+    assert [p.kind for p in problems] == ["extractor"] and "0.0.1" in problems[0].detail
+    (seeds / "review.pdf").write_bytes(draw([body(120, ["A different report altogether, with other words."])]))
+    checked, problems = verify(export.read(tmp_path / "answers.json"), seeds)
+    assert {p.kind for p in problems} == {"changed"}
