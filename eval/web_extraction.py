@@ -3,7 +3,8 @@
     .venv/bin/python eval/web_extraction.py --split dev            # markdown table
     .venv/bin/python eval/web_extraction.py --split test --json    # JSON (summary and per-page scores)
 
-Data: eval/data/web/pages.jsonl.gz (200 pages of the Dragnet and L3S-GN1 sets; see eval/data/web/README.md).
+Data: eval/data/web/pages.jsonl.gz (200 pages of the Dragnet and L3S-GN1 sets). Their licences do not let
+them be redistributed, so the file is not in the repository: eval/data/web/README.md says how to make it.
 Metric: text is lower-cased and split into words (`\\w+`); the shingles are the runs of 4 consecutive words,
 compared as a bag (multiset: a shingle found twice in the gold counts twice). Per page P = matched / extracted
 shingles, R = matched / gold shingles, F1 their harmonic mean; an empty extraction scores P = R = F1 = 0.
@@ -194,8 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", choices=("dev", "test", "all"), default="dev")
     ap.add_argument("--extractors", default=",".join(FACTORIES), help="comma-separated")
     ap.add_argument("--json", action="store_true", help="JSON, with per-page scores")
+    ap.add_argument("--pages", type=Path, default=DATA, help="the pages file (default: %(default)s)")
     args = ap.parse_args(argv)
-    pages = load(args.split)
+    if not args.pages.is_file():
+        ap.error(f"no pages file at {args.pages}: make it as eval/data/web/README.md describes")
+    pages = load(args.split, args.pages)
     results: dict[str, dict] = {}
     for name in args.extractors.split(","):
         try:
