@@ -34,7 +34,7 @@ def build_app(engine):
     import gradio as gr
 
     from qa.errors import QAError
-    from qa.render import chat_markdown, document_html, md_escape, sources_html
+    from qa.render import chat_markdown, document_html, md_escape, original_link, pdf_page_html, sources_html
 
     current = engine.current if hasattr(engine, "current") else (lambda: engine)
 
@@ -109,14 +109,28 @@ def build_app(engine):
         picked = next((q for q in quotes if q["n"] == n), None)
         if picked is None:
             return ""
-        same = [Quote(**q) for q in quotes if q["source"] == picked["source"]]
+        same = [Quote.from_dict(q) for q in quotes if q["source"] == picked["source"]]
         live = current()
         try:
             text = live.document(picked["source"])
         except QAError as exc:
             return f"<p>{html.escape(str(exc))}</p>"
-        return document_html(text, f"{picked['title']} — {picked['source']}", same, selected=n,
-                             excluded=live.excluded(picked["source"]))
+        return original_view(live, picked) + document_html(text, f"{picked['title']} — {picked['source']}", same,
+                                                           selected=n, excluded=live.excluded(picked["source"]))
+
+    def original_view(live, picked: dict) -> str:
+        """Where the quote is in the original: a PDF's pages with its boxes, a web page's live link."""
+        if picked.get("format") == "pdf":
+            shown = []
+            for page in sorted({b["page"] for b in picked.get("boxes") or []})[:2]:
+                image = live.page_image(picked["source"], page)
+                if image is not None:
+                    label = picked.get("page_label") if page == picked.get("page") else None
+                    shown.append(pdf_page_html(*image, page, label, picked["boxes"], picked["n"]))
+            return "".join(shown)
+        if picked.get("format") == "html" and picked.get("url"):
+            return original_link(picked["url"], picked["text"])
+        return ""
 
     scroll = "() => { setTimeout(() => document.querySelector('#qa-document mark.qa-selected')?.scrollIntoView({block: 'center'}), 50); }"
 

@@ -27,6 +27,7 @@ from .index.lexical import Lexicon, Weights
 from .ingest.documents import SourceInfo
 from .ingest.formats import Reading, Unreadable
 from .ingest.formats import read as read_document
+from .ingest.formats import render_pdf_page
 from .retrieval import MODES, Hit, Retriever
 from .settings import AnswerParams, ConversationParams, IndexSettings, RetrievalParams
 from .store import Store, StoreConfig, backend_for
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 
 MAX_K = 50
 READINGS_KEPT = 16  # derived documents kept read, to locate their quotes
+PAGES_KEPT = 32  # PDF pages kept rendered
+PAGE_SCALE = 1.5  # pixels a point of a rendered PDF page
 
 
 class Engine:
@@ -58,6 +61,7 @@ class Engine:
         self.build_report: BuildReport | None = None
         self.seeds: Path | None = None
         self._readings: dict[str, Reading | None] = {}  # derived documents read again to locate quotes
+        self._pages: dict[tuple, tuple[bytes, float, float]] = {}  # PDF pages rendered to show quotes on
         self._excluded: dict[str, list[tuple[int, int, str]]] = {}
         for e in self.store.exclusions:
             self._excluded.setdefault(e["source"], []).append((e["start"], e["end"], e["reason"]))
@@ -183,6 +187,30 @@ class Engine:
                 self._readings.pop(next(iter(self._readings)))
             self._readings[source] = reading
         return reading
+
+    def page_image(self, source: str, page: int, scale: float = PAGE_SCALE) -> tuple[bytes, float, float] | None:
+        """Page `page` of an indexed PDF as a PNG, as displayed, with its width and height in points (the
+        frame of its quotes' boxes); None when the file is gone or changed since the build. Kept once made."""
+        info = self.sources.get(source)
+        if info is None or info.format != "pdf" or self.seeds is None:
+            return None
+        key = (source, page, scale)
+        with self._cache_lock:
+            if key in self._pages:
+                return self._pages[key]
+        try:
+            data = (self.seeds / source).read_bytes()
+            if hashlib.sha256(data).hexdigest() != info.sha256:
+                return None
+            image = render_pdf_page(data, page, scale)
+        except (OSError, Unreadable) as exc:
+            log.warning("%s: page %s cannot be shown (%s)", source, page, exc)
+            return None
+        with self._cache_lock:
+            if len(self._pages) >= PAGES_KEPT:
+                self._pages.pop(next(iter(self._pages)))
+            self._pages[key] = image
+        return image
 
     def search(self, query: str, *, mode: str = "hybrid", k: int = 10, sources: list[str] | None = None) -> list[Hit]:
         """Ranked passages for `query`, optionally only from the named source files."""

@@ -144,6 +144,39 @@ def document_html(text: str, title: str, quotes: list[Quote], selected: int | No
             f'<div class="qa-doc-text">{_wrap(text, spans)}</div></div>')
 
 
+def pdf_page_html(png: bytes, width: float, height: float, page: int, label: str | None, boxes: list[dict],
+                  n: int) -> str:
+    """A PDF page as displayed, with quote `n`'s boxes on it: an image, and a box per line over it, placed in
+    percent of the page so it scales with the image (boxes are in points from the displayed page's top left)."""
+    import base64
+
+    marks = "".join(
+        f'<div class="qa-box" data-n="{n}" data-x0="{b["x0"]}" data-y0="{b["y0"]}" data-x1="{b["x1"]}" '
+        f'data-y1="{b["y1"]}" style="left:{100 * b["x0"] / width:.3f}%;top:{100 * b["y0"] / height:.3f}%;'
+        f'width:{100 * (b["x1"] - b["x0"]) / width:.3f}%;height:{100 * (b["y1"] - b["y0"]) / height:.3f}%"></div>'
+        for b in boxes if b["page"] == page)
+    name = f"page {page}" + (f" (labelled {html.escape(label)})" if label and label != str(page) else "")
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<div class="qa-meta">Quote [{n}] on {name} of the PDF, boxed where its words are.</div>'
+            f'<div class="qa-page" data-page="{page}" data-width="{width:.2f}" data-height="{height:.2f}">'
+            f'<img alt="{name} of the PDF" src="data:image/png;base64,{data}">{marks}</div>')
+
+
+def original_link(url: str, text: str) -> str:
+    """A link that opens the live page scrolled to `text`, through a text fragment (`#:~:text=`); nothing for
+    a URL that is not http(s) (a page's own canonical link could be anything)."""
+    from urllib.parse import quote
+
+    if not re.match(r"https?://", url, re.IGNORECASE):
+        return ""
+    words = text.split()
+    enc = lambda s: quote(s, safe="")  # noqa: E731
+    fragment = enc(" ".join(words)) if len(words) <= 8 else f"{enc(' '.join(words[:4]))},{enc(' '.join(words[-4:]))}"
+    href = f"{url.split('#')[0]}#:~:text={fragment}"
+    return (f'<div class="qa-meta"><a class="qa-original" href="{html.escape(href, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer">Open the original page at this quote</a> ({html.escape(url)})</div>')
+
+
 CSS = """
 .qa-sources, .qa-doc { font-size: 0.92rem; line-height: 1.45; }
 .qa-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
@@ -156,5 +189,8 @@ CSS = """
 .qa-empty { color: var(--body-text-color-subdued); }
 .qa-excluded { color: var(--body-text-color-subdued); opacity: 0.55; text-decoration: line-through; }
 .qa-why { margin-top: 6px; font-size: 0.82rem; }
+.qa-page { position: relative; margin: 4px 0 10px; border: 1px solid var(--border-color-primary); }
+.qa-page img { display: block; width: 100%; height: auto; }
+.qa-box { position: absolute; background: rgba(245, 158, 11, 0.25); outline: 2px solid #b45309; }
 .qa-why th { text-align: left; font-weight: 500; padding-right: 8px; color: var(--body-text-color-subdued); }
 """

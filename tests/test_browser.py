@@ -7,6 +7,7 @@ hostile text shows as text, that no request left 127.0.0.1, and saves screenshot
 from __future__ import annotations
 
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
@@ -140,3 +141,56 @@ def test_no_request_left_the_machine(page, app_url):
     assert page.requests, "the page made no requests at all?"
     hosts = {urlparse(u).hostname for u in page.requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
     assert hosts == {"127.0.0.1"}, hosts
+
+
+@pytest.fixture(scope="module")
+def mixed_app_url(tmp_path_factory, embedder):
+    """The app over a folder of text files, a PDF, a web page and a Word file."""
+    from test_formats import mixed_folder
+
+    import app as app_module
+    from qa.engine import Engine
+    from qa.settings import IndexSettings
+
+    root = tmp_path_factory.mktemp("mixed-app")
+    mixed_folder(root / "seeds")
+    engine = Engine.open(root / "seeds", root / "index", IndexSettings(), notify=lambda m: None)
+    demo = app_module.build_app(engine)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _, url, _ = app_module.launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True)
+    yield url
+    demo.close()
+
+
+def test_a_pdf_quote_shows_its_page_with_boxes_where_the_words_were_drawn(page, mixed_app_url):
+    page.goto(mixed_app_url)
+    ask(page, "When will the new tariff for container ships take effect?")
+    image = page.locator("#qa-document .qa-page img").first
+    image.wait_for(timeout=90_000)
+    holder = page.locator("#qa-document .qa-page").first
+    width, height = float(holder.get_attribute("data-width")), float(holder.get_attribute("data-height"))
+    img = image.bounding_box()
+    assert img["width"] > 200 and abs(img["height"] / img["width"] - height / width) < 0.01
+    first = page.locator("#qa-document .qa-page .qa-box").first
+    box = first.bounding_box()
+    # The quoted line "The board agreed that the new tariff for container" was drawn at x = 72 pt, baseline 165 pt.
+    x0 = (box["x"] - img["x"]) / img["width"] * width
+    top = (box["y"] - img["y"]) / img["height"] * height
+    bottom = (box["y"] + box["height"] - img["y"]) / img["height"] * height
+    assert abs(x0 - 72) <= 2 and top < 165 <= bottom + 3
+    assert "page 1" in page.locator("#qa-document").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-pdf-quote.png"), full_page=True)
+
+
+def test_a_web_page_quote_is_highlighted_with_a_link_to_the_live_page_at_it(page, mixed_app_url):
+    page.goto(mixed_app_url)
+    ask(page, "When did the ferry carry its last passengers?")
+    selected = page.locator("#qa-document mark.qa-selected")
+    selected.wait_for(timeout=90_000)
+    assert "last passengers on Sunday" in " ".join(selected.inner_text().split())
+    link = page.locator("#qa-document a.qa-original")
+    href = link.get_attribute("href")
+    assert href.startswith("https://news.example.org/river.html#:~:text=") and link.get_attribute("target") == "_blank"

@@ -14,7 +14,7 @@ measured on the gold set (docs/evaluation.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -64,6 +64,13 @@ class Quote:
             **self.location,
             "why": self.why,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Quote":
+        """A quote from its JSON form (`to_dict`): the location's fields gathered back into `location`."""
+        own = {f.name for f in fields(cls)} - {"location"}
+        return cls(**{k: v for k, v in data.items() if k in own},
+                   location={k: v for k, v in data.items() if k not in own})
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,6 +16,7 @@ from .base import PageSpan, Reader, Reading, Span, Unreadable, max_bytes, max_pa
 from .docx import Docx
 from .html import Html
 from .pdf import Pdf
+from .pdf import render_page as render_pdf_page
 from .plain import PlainText
 
 READERS: tuple[Reader, ...] = (PlainText(), Pdf(), Html(), Docx())
@@ -24,7 +25,7 @@ SUFFIXES = tuple(BY_SUFFIX)
 BY_FORMAT: dict[str, Reader] = {r.format: r for r in READERS}
 
 __all__ = ["BY_FORMAT", "PageSpan", "READERS", "Reader", "Reading", "SUFFIXES", "Span", "Unreadable",
-           "max_bytes", "max_pages", "read", "reader_for"]
+           "max_bytes", "max_pages", "read", "reader_for", "render_pdf_page"]
 
 
 def reader_for(name: str) -> Reader | None:

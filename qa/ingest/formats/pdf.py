@@ -466,3 +466,27 @@ def locate(page_of: np.ndarray, line_of: np.ndarray, boxes: np.ndarray, labels: 
                              "y0": round(float(b[:, 1].min()), 1), "x1": round(float(b[:, 2].max()), 1),
                              "y1": round(float(b[:, 3].max()), 1)})
     return out
+
+
+def render_page(data: bytes, page: int, scale: float) -> tuple[bytes, float, float]:
+    """Page `page` (1-based) of the PDF in `data` as a PNG image, as a viewer displays it (CropBox, /Rotate),
+    `scale` pixels a point; and the page's displayed width and height in points (the boxes' frame)."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        if not 1 <= page <= len(pdf):
+            raise Unreadable(f"no page {page} (the PDF has {len(pdf)})")
+        p = pdf[page - 1]
+        left, bottom, right, top = p.get_bbox()
+        turned = p.get_rotation() % 180 == 90
+        width, height = (top - bottom, right - left) if turned else (right - left, top - bottom)
+        image = p.render(scale=scale).to_pil()
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=False)
+        p.close()
+    finally:
+        pdf.close()
+    return out.getvalue(), width, height
