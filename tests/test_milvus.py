@@ -196,3 +196,22 @@ def test_a_large_build_gets_an_hnsw_graph_as_the_local_index_does(tmp_path, engi
         exact, _ = engine.store.dense(vector, 10)
         found, _ = store.dense(vector, 10)
         assert len(set(found.tolist()) & set(exact.tolist())) >= 9
+
+
+def test_pdf_web_and_word_documents_are_stored_and_quoted_as_in_the_local_index(tmp_path, embedder):
+    """The derived texts and their locations travel through Milvus as through the local index."""
+    from test_formats import mixed_folder
+
+    seeds = tmp_path / "seeds"
+    mixed_folder(seeds)
+    config = StoreConfig("milvus", str(tmp_path / "mixed.db"), collection="mixed")
+    engine = Engine.open(seeds, tmp_path / "index", IndexSettings(), store=config, notify=lambda m: None)
+    local = Engine.open(seeds, tmp_path / "local", IndexSettings(), notify=lambda m: None)
+    assert engine.store.kind == "milvus" and set(engine.store.derived) == {"review.pdf", "river.html", "memo.docx"}
+    for question in ("When will the new tariff for container ships take effect?",
+                     "When did the ferry carry its last passengers?", "When will the new pier open?"):
+        got, want = engine.ask(question), local.ask(question)
+        assert [q.to_dict() | {"why": None} for q in got.quotes] == [q.to_dict() | {"why": None} for q in want.quotes]
+        for q in got.quotes:
+            assert engine.document(q.source)[q.start : q.end] == q.text
+    engine.store.close()
