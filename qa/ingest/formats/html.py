@@ -10,8 +10,9 @@ those paragraphs of the stream, joined by blank lines. So the derived text is th
 text, never trafilatura's rewriting of it, and `Reading.locate` gives any span's byte offsets
 in the saved file (`source_start_byte`, `source_end_byte`).
 
-The page is decoded by its declared charset (a byte-order mark, `<meta charset>`, or an XML
-declaration), else as UTF-8, else windows-1252. A page without an article (a listing, an empty
+The page is decoded by its byte-order mark, else as UTF-8 when its bytes are valid UTF-8 (saved
+pages often declare another charset than they hold), else by its declared charset (`<meta charset>`
+or an XML declaration), else as windows-1252. A page without an article (a listing, an empty
 JavaScript shell) is reported, not indexed as menus.
 """
 
@@ -26,8 +27,9 @@ import numpy as np
 from .base import Reading, Unreadable, version_of
 
 READER_VERSION = 1  # this module's own parsing and locating; part of the extractor's name
-MIN_ARTICLE_WORDS = 30  # a page whose article has fewer words is reported as having none
-MAX_LINK_SHARE = 0.5  # nor is one whose article text is mostly the text of links (a listing)
+MIN_ARTICLE_WORDS = 10  # a page whose article has fewer words is reported as having none
+MAX_LINK_SHARE = 0.7  # nor is one whose article text is mostly the text of links (a listing)
+WORD_GAP = 20  # characters between two words of a paragraph beyond which they are two runs of it
 SKIPPED = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "canvas"}
 BLOCKS = {"p", "div", "section", "article", "main", "header", "footer", "nav", "aside", "h1", "h2", "h3", "h4",
           "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table", "tr", "thead", "tbody", "tfoot", "caption",
@@ -93,13 +95,13 @@ def decode(data: bytes) -> tuple[str, str, int]:
             except UnicodeDecodeError:
                 break
     declared = _XML_RE.match(data[:200]) or _CHARSET_RE.search(data[:8192])
-    candidates = []
+    candidates = ["utf-8"]  # bytes that are valid UTF-8 are UTF-8, whatever a page declares (saved pages often lie)
     if declared:
         try:
             candidates.append(codecs.lookup(declared.group(1).decode("ascii")).name)
         except LookupError:
             pass
-    candidates += ["utf-8", "cp1252", "latin-1"]  # latin-1 decodes every byte: the last resort
+    candidates += ["cp1252", "latin-1"]  # latin-1 decodes every byte: the last resort
     for encoding in candidates:
         try:
             return data.decode(encoding), encoding, 0
@@ -211,30 +213,44 @@ def text_stream(page: str) -> tuple[str, list[int], list[int], list[bool]]:
 
 
 def locate_lines(lines: list[str], stream: str) -> list[tuple[int, int]]:
-    """Where each of `lines` (an extractor's paragraphs) is in `stream`, in order: the span from its
-    first word found to its last. A line none of whose words are found in order is left out."""
+    """Where each of `lines` (an extractor's paragraphs) is in `stream`, in order. A line is found whole
+    where it can be; otherwise word by word, in order, and kept as the runs of its words that stand
+    together in the stream (so text the extractor dropped between them stays out). A line most of
+    whose words are not found in order is left out."""
     segments, cursor = [], 0
     for line in lines:
         line = " ".join(line.replace("|", " ").split())  # table cells: "| a | b |"
         line = _BULLET_RE.sub("", line)
         if not line:
             continue
-        at = stream.find(line, cursor)
-        if at >= 0:
-            segments.append((at, at + len(line)))
-            cursor = at + len(line)
-            continue
-        words = line.split()
-        found, pos = [], cursor
-        for w in words:
-            at = stream.find(w, pos, pos + 200 + 4 * len(line)) if found else stream.find(w, cursor)
-            if at >= 0:
-                found.append((at, at + len(w)))
-                pos = at + len(w)
-        if len(found) >= max(1, 0.6 * len(words)):
-            segments.append((found[0][0], found[-1][1]))
+        # After the last line found, else anywhere: an extractor may give a table's cells in another order.
+        found = _find(line, stream, cursor) or (_find(line, stream, 0) if cursor else [])
+        if found:
+            segments.extend(found)
             cursor = found[-1][1]
     return segments
+
+
+def _find(line: str, stream: str, cursor: int) -> list[tuple[int, int]]:
+    """The runs of `stream` after `cursor` that hold `line`, whole or word by word, or []."""
+    at = stream.find(line, cursor)
+    if at >= 0:
+        return [(at, at + len(line))]
+    words = line.split()
+    found, pos = [], cursor
+    for w in words:
+        at = stream.find(w, pos, pos + 200 + 4 * len(line)) if found else stream.find(w, cursor)
+        if at >= 0:
+            found.append((at, at + len(w)))
+            pos = at + len(w)
+    if len(found) < max(1, 0.6 * len(words)):
+        return []
+    runs = [[found[0]]]
+    for span in found[1:]:
+        if span[0] - runs[-1][-1][1] > WORD_GAP:
+            runs.append([])
+        runs[-1].append(span)
+    return [(run[0][0], run[-1][1]) for run in runs if len(run) > 1 or len(found) == 1]
 
 
 class _ByteOffsets:
