@@ -165,7 +165,7 @@ def test_pdf_with_an_owner_password_only_is_read():
 
 @pytest.mark.parametrize("make, reason", [
     (lambda: transform(report(), encrypt=("user-secret", "owner-secret")), "needs a password"),
-    (lambda: draw([[]]), "no text layer"),
+    (lambda: draw([[]]), "almost no text"),
     (lambda: b"%PDF-1.7\n" + b"garbage " * 100, "malformed PDF"),
     (lambda: b"", "malformed PDF"),
 ])

@@ -12,10 +12,11 @@ heads, page numbers or footnotes inside it. Lines are joined by "\n", paragraphs
   a table cell).
 - **Reading order**: a recursive XY cut of each page's line boxes, so a multi-column page is
   read column by column, and a title across the columns first.
-- **Furniture** is found by repetition, not by a word list. Among the top and bottom lines of
-  each page, a line whose text (digits taken as one sign) recurs on several pages is a
-  running head or foot; a line of digits or a roman numeral alone there is a page number.
-  Furniture is excluded: never embedded, never quoted.
+- **Furniture** is found by repetition, not by a word list (`_furniture`): among the top and
+  bottom lines of each page, a line whose text (digits taken as one sign) recurs on several
+  pages, or that stands at the same height set apart from the body on several pages, is a
+  running head or foot; a number alone there is a page number. Furniture is excluded: never
+  embedded, never quoted.
 - **Footnotes**: lines at the foot of a page in a smaller type than its body, beginning with a
   marker, move to the notes after the body; they stay readable and quotable.
 - **Hyphens**: a word broken across lines keeps its hyphen ("dis-⏎cussed", PDFium's U+FFFE
@@ -40,11 +41,16 @@ import numpy as np
 from .base import PageSpan, Reading, Span, Unreadable, max_pages, version_of
 
 READER_VERSION = 1  # this module's own layout rules; part of the extractor's name
-HEAD_BAND = 0.12  # the top and bottom fractions of a page where running heads, feet and page numbers sit
+HEAD_BAND = 0.12  # the top and bottom fractions of a page where running heads and feet sit
+NUMBER_BAND = 0.2  # and where page numbers may sit
 BAND_LINES = 3  # lines looked at in each band
 REPEAT_SHARE = 0.3  # a line is furniture when its pattern recurs on this share of pages (and at least 2)
+PLACE_SHARE = 0.5  # or when it stands apart at the same height on this share of pages (and at least 3)
+PLACE_POINTS = 3.0  # running furniture stands within this many points of the same height on every page
+APART_SIZES = 2.0  # "apart": this many type sizes of white space between it and the body
 FOOTNOTE_SIZE = 0.88  # footnote type is at most this fraction of the body's
 GAP_FONT_SIZES = 2.5  # a horizontal gap this many font sizes wide ends a line
+COLUMN_CHARS = 20  # lines of a column of text are at least this long (typically): shorter ones are table cells
 PARAGRAPH_STEP = 1.5  # a line step this many times the page's usual one starts a paragraph
 HYPHENS = "-\u00ad\ufffe\x02"  # characters a line may end with when a word breaks across it
 _ROMAN_RE = re.compile(r"^[ivxlcdm]+$", re.IGNORECASE)
@@ -152,6 +158,8 @@ def _page_lines(pdf, index: int) -> tuple[list[Line], float]:
                     lines.append(line)
                     line, last_box = Line(index), None
                 continue
+            if unicodedata.category(ch) == "Cc" and ch != "\x02":  # control characters (but the hyphen marker): not text
+                continue
             if generated or ch.isspace():
                 line.add(" " if ch.isspace() or generated else ch, None, None, 0.0)
                 continue
@@ -244,7 +252,7 @@ def _check_readable(lines: list[Line], name: str) -> None:
     """Raise `Unreadable` for a text layer that is absent or is not text a reader could search."""
     chars = [c for ln in lines for c in ln.text if not c.isspace()]
     if len(chars) < 20:
-        raise Unreadable("no text layer (a scanned PDF? text is not recognised from images)")
+        raise Unreadable(f"almost no text ({len(chars)} characters: a scanned PDF? text is not recognised from images)")
     bad = sum(1 for c in chars if unicodedata.category(c) in ("Co", "Cc", "Cn") or c == "\ufffd")
     if bad > 0.2 * len(chars):
         raise Unreadable(f"the text layer is not readable text ({bad} of {len(chars)} characters are private-use "
@@ -261,26 +269,54 @@ def _alphabetic(c: str) -> bool:
 
 
 def _furniture(pages: list[list[Line]], heights: list[float]) -> dict[tuple[int, int], str]:
-    """(page, line number) of every running head, running foot and page number, with its reason."""
-    candidates: list[tuple[int, int, str, str]] = []  # page, line, band, pattern
+    """(page, line number) of every running head, running foot and page number, with its reason.
+
+    Among the top and bottom lines of each page, a line is furniture when, on enough pages
+    (`REPEAT_SHARE`, and at least 2):
+    - its text recurs at about the same height, digits taken as one sign (a running head or foot);
+    - or, on most pages (`PLACE_SHARE`, and at least 3), a line stands at the same height, set apart
+      from the body by twice its type size (a running head whose text changes: a section title);
+    - or, a little further from the edge, it is a number alone (a page number).
+    Furniture never takes a page's last line of body.
+    """
+    needed = max(2, math.ceil(REPEAT_SHARE * len(pages)))
+    placed = max(3, math.ceil(PLACE_SHARE * len(pages)))  # a head known by its place alone: most pages
+    candidates = []  # page, line, band, pattern, height, in the narrow band, set apart
     for p, lines in enumerate(pages):
         order = sorted(range(len(lines)), key=lambda i: lines[i].box[1])
-        limit = heights[p] * HEAD_BAND
         for band, picked in (("head", order[:BAND_LINES]), ("foot", order[::-1][:BAND_LINES])):
-            for i in picked:
+            for k, i in enumerate(picked):
                 box = lines[i].box
-                if (band == "head" and box[1] <= limit) or (band == "foot" and box[3] >= heights[p] - limit):
-                    candidates.append((p, i, band, _pattern(lines[i].string)))
-    pages_of: dict[tuple[str, str], set[int]] = {}
-    for p, _, band, pattern in candidates:
-        pages_of.setdefault((band, pattern), set()).add(p)
-    needed = max(2, math.ceil(REPEAT_SHARE * len(pages)))
+                depth = box[1] if band == "head" else heights[p] - box[3]
+                if depth > NUMBER_BAND * heights[p]:
+                    continue
+                rest = [lines[j].box for j in order if j not in picked[: k + 1]]
+                gap = min((b[1] - box[3] if band == "head" else box[1] - b[3] for b in rest
+                           if (b[1] >= box[3] if band == "head" else b[3] <= box[1])), default=0.0)
+                candidates.append((p, i, band, _pattern(lines[i].string), depth,
+                                   depth <= HEAD_BAND * heights[p], gap >= APART_SIZES * max(lines[i].size, 1.0)))
+    texts: dict[tuple, list[tuple[int, float]]] = {}  # (band, pattern) -> (page, depth) of its lines
+    places: dict[tuple, set[int]] = {}
+    for p, _, band, pattern, at, narrow, apart in candidates:
+        texts.setdefault((band, pattern), []).append((p, at))
+        if narrow and apart:
+            places.setdefault((band, round(at / 2)), set()).add(p)
+
+    def recurs(band: str, pattern: str, at: float) -> int:
+        """Pages where the pattern stands at about this height (running furniture keeps its place)."""
+        return len({q for q, d in texts[(band, pattern)] if abs(d - at) <= PLACE_POINTS})
+
     out = {}
-    for p, i, band, pattern in candidates:
-        if pattern == "#":
+    for p, i, band, pattern, at, narrow, apart in candidates:
+        if pattern == "#" and len({q for q, _ in texts[(band, pattern)]}) >= needed:
             out[(p, i)] = "page number"
-        elif len(pages_of[(band, pattern)]) >= needed:
+        elif narrow and (recurs(band, pattern, at) >= needed
+                         or (apart and len(places.get((band, round(at / 2)), ())) >= placed)):
             out[(p, i)] = f"running {band}"
+    for p, lines in enumerate(pages):  # a page that would be all furniture keeps its lines as body
+        if lines and all((p, i) in out for i in range(len(lines))):
+            for i in range(len(lines)):
+                out.pop((p, i))
     return out
 
 
@@ -324,12 +360,17 @@ def _reading_order(lines: list[Line], indices: list[int]) -> list[int]:
     if cut is not None:
         left = [i for i in indices if boxes[i][2] <= cut]
         right = [i for i in indices if boxes[i][2] > cut]
-        if left and right:
+        # Columns of text, not the cells of a table or a contents page's numbers: those read row by row.
+        if left and right and min(_typical_length(lines, left), _typical_length(lines, right)) >= COLUMN_CHARS:
             return _reading_order(lines, left) + _reading_order(lines, right)
     bands = _bands(indices, boxes, min_gap=1.2 * size)
     if len(bands) > 1:
         return [i for band in bands for i in _reading_order(lines, band)]
     return sorted(indices, key=lambda i: (round(boxes[i][3]), boxes[i][0]))
+
+
+def _typical_length(lines: list[Line], indices: list[int]) -> float:
+    return statistics.median(len(lines[i].text) for i in indices)
 
 
 def _widest_gap(intervals: list[tuple[float, float]], *, min_gap: float) -> float | None:
