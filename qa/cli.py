@@ -53,8 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--seeds", default=paths.seeds, help="sources folder (env QA_SEEDS; default: %(default)s)")
     common.add_argument("--index", default=paths.index, help="index folder (env QA_INDEX; default: %(default)s)")
     common.add_argument("--model", default=os.environ.get("QA_MODEL") or None,
-                        help="sentence-transformers model name or folder (env QA_MODEL; default: the model the "
-                             f"index was built with, for a new index {IndexSettings.model})")
+                        help="embedding model: all-MiniLM-L6-v2 (English), multilingual-e5-small (about 100 "
+                             "languages), a sentence-transformers folder, or auto (env QA_MODEL; default: the model "
+                             "the index was built with; for a new index, and for `qa build`, auto: chosen by the "
+                             "folder's languages)")
     common.add_argument("--device", default=os.environ.get("QA_DEVICE") or "auto", choices=DEVICES,
                         help="where the model embeds (env QA_DEVICE; default: %(default)s, CUDA in fp16 when "
                              "torch sees a GPU)")
@@ -145,8 +147,16 @@ def cmd_build(args) -> int:
     from .embed import load_embedder
     from .store import backend_for
 
+    from .build.build import recorded_choice
+    from .build.model_choice import AUTO, choose_model
+
+    backend = backend_for(store_config(args), args.index)
+    choice = None
+    if (args.model or AUTO) == AUTO:
+        choice = choose_model(args.seeds, recorded_choice(backend))
+        print(f"qa: {choice.reason}", file=sys.stderr)
     try:
-        settings = IndexSettings(model=args.model or IndexSettings.model, passage_words=args.passage_words,
+        settings = IndexSettings(model=choice.model if choice else args.model, passage_words=args.passage_words,
                                  overlap_sentences=args.overlap)
     except ValueError as exc:
         raise QAError(str(exc)) from exc
@@ -157,9 +167,8 @@ def cmd_build(args) -> int:
     def notify(message: str) -> None:
         print(f"qa: {message}", file=sys.stderr)
 
-    backend = backend_for(store_config(args), args.index)
     report = build(backend, args.seeds, settings, load_embedder(settings.model, device=args.device),
-                   progress=not args.quiet, notify=notify, keep_builds=args.keep_builds)
+                   progress=not args.quiet, notify=notify, keep_builds=args.keep_builds, choice=choice)
     if args.show_excluded:
         for row in backend.open().exclusions:
             text = " ".join(row["text"].split())

@@ -20,7 +20,8 @@ import numpy as np
 from .answer.compose import Answer, check_question, compose
 from .answer.conversation import Conversation, Query
 from .answer.follow_up import FollowUp
-from .build.build import BuildReport, ensure, open_checked, recorded_settings
+from .build.build import BuildReport, ensure, open_checked, recorded_choice, recorded_settings
+from .build.model_choice import AUTO, choose_model
 from .embed import Embedder, load_embedder
 from .errors import InputError, ModelMismatchError, SourceChangedError
 from .index.lexical import Lexicon, Weights
@@ -31,7 +32,8 @@ from .ingest.formats import render_pdf_page
 from .retrieval import MODES, Hit, Retriever
 from .settings import AnswerParams, ConversationParams, IndexSettings, RetrievalParams
 from .store import Store, StoreConfig, backend_for
-from .text import normalize, query_terms
+from .ingest.language import detect_among
+from .text import DEFAULT_LANGUAGE, normalize, query_terms
 from .threads import answering
 
 log = logging.getLogger(__name__)
@@ -45,13 +47,14 @@ PAGE_SCALE = 1.5  # pixels a point of a rendered PDF page
 class Engine:
     """Answers questions from one index. Safe to share between threads."""
 
-    def __init__(self, retriever: Retriever, *, answer: AnswerParams = AnswerParams(),
+    def __init__(self, retriever: Retriever, *, answer: AnswerParams | None = None,
                  conversation: ConversationParams = ConversationParams(), build: str | None = None) -> None:
         self.retriever = retriever
         self.store = retriever.store
         self.embedder = retriever.embedder
         self.sources: dict[str, SourceInfo] = retriever.store.sources
-        self.answer_params = answer
+        # None: the defaults, with the abstention threshold measured for this model (`settings.abstain_below_for`).
+        self.answer_params = answer or AnswerParams.for_model(retriever.embedder.model_id)
         self.conversation = Conversation(conversation, _Answerer(self))
         self.build = build  # the index build that answers, recorded in every answer
         self.guard_sources = True  # refuse quotes from files changed since the build (off for a replay)
@@ -68,7 +71,7 @@ class Engine:
 
     @classmethod
     def from_store(cls, store: Store, embedder: Embedder, *, retrieval: RetrievalParams = RetrievalParams(),
-                   answer: AnswerParams = AnswerParams(),
+                   answer: AnswerParams | None = None,
                    conversation: ConversationParams = ConversationParams()) -> "Engine":
         """An engine over an open store (refuses an index built with another model)."""
         built = store.manifest.get("model")
@@ -79,7 +82,7 @@ class Engine:
 
     @classmethod
     def from_index(cls, index, embedder: Embedder, *, retrieval: RetrievalParams = RetrievalParams(),
-                   answer: AnswerParams = AnswerParams(),
+                   answer: AnswerParams | None = None,
                    conversation: ConversationParams = ConversationParams()) -> "Engine":
         """An engine over a loaded local index (`build.load_index`)."""
         return cls.from_store(index.store(), embedder, retrieval=retrieval, answer=answer, conversation=conversation)
@@ -105,7 +108,9 @@ class Engine:
         Args:
             settings: what the index must have been built with; None means the
                 settings it was built with (or the defaults when there is none yet).
-            model: require this embedding model (the index is rebuilt if it was made with another).
+            model: require this embedding model (the index is rebuilt if it was made with another);
+                "auto" chooses it by the folder's languages (`build.model_choice`), as happens when
+                there is no index yet and neither `settings` nor `model` names one.
             device: where the model embeds ("auto", "cpu", "cuda"; None: auto).
             build: answer from this kept build (`index_build` of an earlier answer) instead of the
                 live one, as it was: never rebuilt, whatever the sources are now.
@@ -119,11 +124,19 @@ class Engine:
             engine.seeds = Path(seeds)
             engine.guard_sources = False  # a replay answers as that build did, whatever the files are now
             return engine
-        settings = settings or recorded_settings(backend) or IndexSettings()
+        recorded = recorded_settings(backend)
+        choice = None
+        if model == AUTO or (settings is None and model is None and recorded is None):
+            # No index yet, or asked for: the model is chosen by the folder's languages (a recorded choice kept).
+            choice = choose_model(seeds, recorded_choice(backend))
+            notify(choice.reason)
+            settings, model = settings or recorded or IndexSettings(), choice.model
+        settings = settings or recorded or IndexSettings()
         if model:
             settings = replace(settings, model=model)
         embedder = load_embedder(settings.model, device=device)
-        opened, report = ensure(backend, seeds, settings, embedder, progress=progress, notify=notify, rebuild=rebuild)
+        opened, report = ensure(backend, seeds, settings, embedder, progress=progress, notify=notify, rebuild=rebuild,
+                                choice=choice)
         engine = cls.from_store(opened, embedder, conversation=conversation)
         engine.build_report = report
         engine.seeds = Path(seeds)
@@ -267,7 +280,9 @@ class Engine:
 
     def read(self, text: str) -> Query:
         """A question tokenised (once) and embedded (once, then cached)."""
-        return Query(text, query_terms(text), self.embed([text])[0])
+        languages = self.retriever.languages
+        language = detect_among(text, tuple(dict.fromkeys((*languages, DEFAULT_LANGUAGE))))
+        return Query(text, query_terms(text, languages), self.embed([text])[0], language)
 
     def embed(self, texts: list[str]) -> list[np.ndarray]:
         """The texts' vectors, each embedded once and then cached (a conversation repeats its
@@ -295,7 +310,7 @@ class Engine:
         weights = lexicon.idf_by_id(query.terms) if weights is None else weights
         hits = self.search_with(lexical, vector, "hybrid", max(k, pool or self.answer_params.quote_from), sources)
         return compose(query.text, vector, weights, hits, self.store, self.sources, self.answer_params, k=k, keep=keep,
-                       follow_up=follow_up, ranker=ranker, ranking=ranking)
+                       follow_up=follow_up, ranker=ranker, ranking=ranking, language=query.language)
 
     def search_with(self, query: list[str] | Weights, vector, mode, k, sources) -> list[Hit]:
         """Ranked passages for a question already tokenised (or weighted) and embedded."""

@@ -36,7 +36,7 @@ LOCATION_FIELDS = ("format", "extractor", "derived_sha256", "page", "page_label"
                    "source_start_byte", "source_end_byte", "paragraph", "paragraph_last", "paragraph_start",
                    "paragraph_end", "part")
 QUOTE_FIELDS = ("n", "text", "source", "start", "end", "start_byte", "end_byte", "source_sha256",
-                "title", "publisher", "date", "url", *LOCATION_FIELDS, "why")
+                "title", "publisher", "date", "url", "language", *LOCATION_FIELDS, "why")
 _INTEGERS = ("n", "start", "end", "start_byte", "end_byte", "page", "source_start_byte", "source_end_byte",
              "paragraph", "paragraph_last", "paragraph_start", "paragraph_end")
 _JSON = ("why", "pages", "boxes")
@@ -83,7 +83,7 @@ def record(answer: Answer, document: Callable[[str], str], *, asked_at: str | No
             "start_byte": start_byte,
             "end_byte": start_byte + len(q.text.encode("utf-8")) if start_byte is not None else None,
             "source_sha256": q.source_sha256, "title": q.title, "publisher": q.publisher, "date": q.date,
-            "url": q.url, "format": q.format, **q.location, "why": q.why,
+            "url": q.url, "language": q.language, "format": q.format, **q.location, "why": q.why,
         })
     return {
         "question": answer.question, "answer": answer.answer, "abstained": answer.abstained,

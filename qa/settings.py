@@ -142,6 +142,7 @@ class AnswerParams:
     """How quotes are chosen and when to abstain; defaults are the measured choice (docs/evaluation.md)."""
 
     abstain_below: float = 0.5
+    abstain_below_across: float | None = None  # for sentences in another language than the question (None: the same)
     max_quotes: int = 4
     per_source: int = 2
     margin: float = 0.15
@@ -152,6 +153,26 @@ class AnswerParams:
     disagreement_similarity: float = 0.6
     disagreement_pool: int = 10
     quote_from: int = 8
+
+    def threshold(self, across: bool) -> float:
+        """The relevance a sentence needs to be quoted: `abstain_below`, or across languages its own."""
+        return self.abstain_below if not across or self.abstain_below_across is None else self.abstain_below_across
+
+    @classmethod
+    def for_model(cls, model_id: str) -> "AnswerParams":
+        """The defaults, with what was measured for the embedding model `model_id` (`FOR_MODEL`)."""
+        return cls(**next((v for name, v in FOR_MODEL.items() if name in model_id), {}))
+
+
+# Answer settings per embedding model, where its measurements chose other values than the defaults
+# (docs/languages.md; eval/xquad.py on the tune part of XQuAD dev). Each model's cosines sit in their
+# own range (multilingual-e5's around 0.75-0.85 for unrelated texts), so where to abstain is chosen per
+# model. For multilingual-e5 relevance is the cosine alone: term share inflated the relevance of
+# off-topic sentences that share a word, and cannot exist across languages, so it only ranks
+# (overlap_bonus = 0.3 + 0.2, as before, leaving the ranking unchanged). Across languages the cosine
+# runs lower, so a sentence in another language than the question's has a threshold of its own.
+FOR_MODEL = {"multilingual-e5-small": dict(abstain_below=0.82, abstain_below_across=0.75, lexical_weight=0.0,
+                                           overlap_bonus=0.5)}
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,7 @@ def compose(
     follow_up: FollowUp | None = None,
     ranker: FollowUpRanker | None = None,
     ranking: tuple[np.ndarray, dict[int, float]] | None = None,
+    language: str = "",
 ) -> Answer:
     """Choose quotes from the hits, detect disagreements, or abstain.
 
@@ -135,14 +136,25 @@ def compose(
         ranking: a unit vector and term weights to rank quotes by instead of the question's (a
             follow-up ranks with less of the conversation than it was searched with); relevance,
             and so abstention, stays the question's.
+        language: the question's language: the sentences of documents in another language are scored
+            without term overlap, which across languages matches only by accident (names, numbers,
+            words a stemmer left alone).
     """
     shown = hits[:k] if k else hits
     kind = answer_type.question_type(question)
-    ranked = _candidates(kind, question_vector, question_weights, hits, store, params, ranking)
+    foreign = frozenset(s for s, info in sources.items() if language and info.language not in ("", language)) \
+        if language else frozenset()
+    ranked = _candidates(kind, question_vector, question_weights, hits, store, params, ranking, foreign)
     bearing = ranked if keep is None else [c for c in ranked if keep(c)]
     relevance = max((c.relevance for c in bearing), default=0.0)
-    if relevance < params.abstain_below:
-        return Answer(question, True, _abstention(hits, relevance, params), (), tuple(shown), (), relevance)
+
+    def passes(c: Candidate) -> bool:
+        return c.relevance >= params.threshold(c.source in foreign)
+
+    if not any(passes(c) for c in bearing):
+        closest = max(bearing, key=lambda c: c.relevance, default=None)
+        needed = params.threshold(closest is not None and closest.source in foreign)
+        return Answer(question, True, _abstention(hits, relevance, needed), (), tuple(shown), (), relevance)
     modelled = follow_up is not None and ranker is not None
     rows: dict[tuple[str, int], np.ndarray] = {}  # a modelled sentence's features, for its `why`
     if modelled:
@@ -152,7 +164,7 @@ def compose(
         ranked = bearing
     margin = ranker.margin if modelled else params.margin
     chosen = quotes.select(ranked, max_quotes=params.max_quotes, per_source=params.per_source, margin=margin)
-    pool = [c for c in ranked[: params.disagreement_pool] if c.relevance >= params.abstain_below and c not in chosen]
+    pool = [c for c in ranked[: params.disagreement_pool] if passes(c) and c not in chosen]
     best = len(chosen)
     chosen += _conflicting(chosen, pool, params)
     by_id = {h.passage.id: h for h in hits}
@@ -188,9 +200,10 @@ def candidates(question: str, question_vector: np.ndarray, question_weights: dic
 
 
 def _candidates(kind: str | None, question_vector: np.ndarray, question_weights: dict[int, float], hits: list[Hit],
-                store: Store, params: AnswerParams, ranking=None) -> list[Candidate]:
+                store: Store, params: AnswerParams, ranking=None, foreign: frozenset[str] = frozenset()) -> list[Candidate]:
     """`candidates`, for a question whose kind of answer (`answer_type.question_type`) is known."""
-    return quotes.candidates(question_vector, question_weights, hits, store, params, kind=kind, ranking=ranking)
+    return quotes.candidates(question_vector, question_weights, hits, store, params, kind=kind, ranking=ranking,
+                             foreign=foreign)
 
 
 def _conflicting(chosen: list[Candidate], pool: list[Candidate], params: AnswerParams, limit: int = 2) -> list[Candidate]:
@@ -223,8 +236,8 @@ def render(numbered: list[Quote], found: list[Disagreement]) -> str:
     return "\n".join(lines)
 
 
-def _abstention(hits: list[Hit], relevance: float, params: AnswerParams) -> str:
+def _abstention(hits: list[Hit], relevance: float, needed: float) -> str:
     if not hits:
         return f"{ABSTAIN_TEXT} No passage matches the question."
     return (f"{ABSTAIN_TEXT} The closest sentence has relevance {relevance:.2f}, below the "
-            f"{params.abstain_below:.2f} needed to quote it.")
+            f"{needed:.2f} needed to quote it.")

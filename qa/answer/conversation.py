@@ -53,6 +53,7 @@ class Query:
     text: str
     terms: list[str]
     vector: np.ndarray
+    language: str = ""  # the question's, among the documents' languages and English ("": unknown)
 
 
 @dataclass(frozen=True, eq=False)

@@ -44,6 +44,7 @@ class Quote:
     source_sha256: str = ""
     why: dict = field(default_factory=dict, compare=False)
     format: str = "text"  # the source's format (`ingest.formats`)
+    language: str = ""  # the source's language (ISO 639-1; "" when too short to tell)
     location: dict = field(default_factory=dict, compare=False)  # where it is in the original: page and boxes, ...
 
     def to_dict(self) -> dict:
@@ -61,6 +62,7 @@ class Quote:
             "passage_id": self.passage_id,
             "source_sha256": self.source_sha256,
             "format": self.format,
+            "language": self.language,
             **self.location,
             "why": self.why,
         }
@@ -116,6 +118,7 @@ def candidates(
     *,
     kind: str | None = None,
     ranking: tuple[np.ndarray, dict[int, float]] | None = None,
+    foreign: frozenset[str] = frozenset(),
 ) -> list[Candidate]:
     """Every quotable sentence of the hits' passages, scored, best first (each sentence once).
 
@@ -133,6 +136,8 @@ def candidates(
         ranking: another unit vector and term weights to rank by instead of the question's (a
             follow-up is searched with the conversation, then ranks its sentences with less of it);
             relevance, and so abstention, stays the question's.
+        foreign: sources in another language than the question's: when any of their sentences is a
+            candidate, no sentence gets term overlap (it could favour only those in the question's language).
     """
     lexical_weight, passage_weight = params.lexical_weight, params.passage_weight
     type_weight, overlap_bonus = params.type_weight, params.overlap_bonus
@@ -149,12 +154,17 @@ def candidates(
     vectors = rows.vectors[keep]
     terms = [rows.terms[r] for r in keep]
     similarity = vectors @ question_vector
-    overlap = term_overlap(terms, question_weights)
+    across = None
+    if foreign and any(rows.spans[r].source in foreign for r in keep):
+        # Sentences in the question's language and in others compete: term overlap, which only the former
+        # can have, would rank them above better ones in another language, so none of them gets it.
+        across = np.ones(len(keep), dtype=bool)
+    overlap = _within(term_overlap(terms, question_weights), across)
     relevance = similarity + lexical_weight * overlap
     if ranking is None:
         ranked_similarity, ranked_overlap, ranked_relevance = similarity, overlap, relevance
     else:
-        ranked_similarity, ranked_overlap = vectors @ ranking[0], term_overlap(terms, ranking[1])
+        ranked_similarity, ranked_overlap = vectors @ ranking[0], _within(term_overlap(terms, ranking[1]), across)
         ranked_relevance = ranked_similarity + lexical_weight * ranked_overlap
     out = []
     for row, r in enumerate(keep):
@@ -168,6 +178,11 @@ def candidates(
                              float(hit.score), match, tuple(int(t) for t in rows.terms[r]),
                              float(ranked_similarity[row]), float(ranked_overlap[row])))
     return sorted(out, key=lambda c: -c.score)
+
+
+def _within(overlap: np.ndarray, across: np.ndarray | None) -> np.ndarray:
+    """Term overlap, zero for the sentences in another language than the question's."""
+    return overlap if across is None else np.where(across, 0.0, overlap)
 
 
 def term_overlap(terms: list[np.ndarray], weights: dict[int, float]) -> np.ndarray:
@@ -207,7 +222,7 @@ def number(chosen: list[Candidate], sources: dict[str, SourceInfo], whys: list[d
         info = sources.get(c.source) or SourceInfo(c.source, c.source)
         out.append(Quote(n, c.text, c.source, c.start, c.end, c.score, info.title, info.publisher, info.date, info.url,
                          c.passage_id, c.sentence, info.sha256, whys[n - 1] if whys else {}, info.format,
-                         _derivation(info, c.start, c.end)))
+                         info.language, _derivation(info, c.start, c.end)))
     return out
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..embed import Embedder, load_embedder
+from .model_choice import ModelChoice
 from ..errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from ..ingest.documents import Skipped
 from ..settings import KEEP_BUILDS, IndexSettings
@@ -77,7 +78,7 @@ def build_lock(root: Path, notify: Callable[[str], None] = log.warning) -> Itera
 
 def build(backend: Backend, seeds: str | Path, settings: IndexSettings, embedder: Embedder, *,
           progress: bool = False, notify: Callable[[str], None] = log.warning, keep_builds: int = KEEP_BUILDS,
-          on_step: Callable[[str], None] = lambda step: None) -> BuildReport:
+          on_step: Callable[[str], None] = lambda step: None, choice: ModelChoice | None = None) -> BuildReport:
     """Build the index of `seeds` into `backend` and make it live atomically.
 
     Vectors of texts unchanged since the live build (same model) are reused, and unchanged
@@ -87,15 +88,17 @@ def build(backend: Backend, seeds: str | Path, settings: IndexSettings, embedder
 
     Args:
         on_step: called with each name of `STEPS` as the build reaches it (a crash test stops it there).
+        choice: how `--model auto` chose the model, recorded with the build (None: the model was named).
     """
     if keep_builds < 1:
         raise ValueError(f"keep_builds must be at least 1, got {keep_builds}")
     with build_lock(backend.root, notify):
-        return _build_locked(backend, seeds, settings, embedder, progress, notify, keep_builds, on_step)
+        return _build_locked(backend, seeds, settings, embedder, progress, notify, keep_builds, on_step, choice)
 
 
 def _build_locked(backend: Backend, seeds, settings: IndexSettings, embedder: Embedder, progress: bool,
-                  notify: Callable[[str], None], keep_builds: int, on_step: Callable[[str], None]) -> BuildReport:
+                  notify: Callable[[str], None], keep_builds: int, on_step: Callable[[str], None],
+                  choice: ModelChoice | None = None) -> BuildReport:
     t0 = time.perf_counter()
     checkpoint = backend.root / CHECKPOINT / model_key(embedder.model_id)
     carried, known = backend.reusable(embedder.model_id, check_format)
@@ -111,6 +114,7 @@ def _build_locked(backend: Backend, seeds, settings: IndexSettings, embedder: Em
                      checkpoint=checkpoint)
     del previous, known, carried  # the previous build's arrays are copied where needed; its maps can go
     manifest = manifest_for(corpus, settings, embedder.model_id)
+    manifest["model_choice"] = choice.record() if choice else {"auto": False, "model": settings.model}
     on_step("embedded")
     path = backend.write(corpus, manifest, keep_builds=keep_builds, started=t0, on_step=on_step, progress=progress,
                          notify=notify)  # "pointed" is reached inside, once the new build is live
@@ -133,7 +137,7 @@ def open_checked(backend: Backend, *, seeds=None, settings: IndexSettings | None
 
 def ensure(backend: Backend, seeds: str | Path, settings: IndexSettings, embedder: Embedder, *,
            progress: bool = False, notify: Callable[[str], None] = log.warning,
-           rebuild: bool = True) -> tuple[Store, BuildReport | None]:
+           rebuild: bool = True, choice: ModelChoice | None = None) -> tuple[Store, BuildReport | None]:
     """Open the index if it is current; otherwise say why in one line, rebuild (if `rebuild`), and open."""
     try:
         return open_checked(backend, seeds=seeds, settings=settings), None
@@ -146,8 +150,17 @@ def ensure(backend: Backend, seeds: str | Path, settings: IndexSettings, embedde
             return open_checked(backend, seeds=seeds, settings=settings), None
         except (IndexMissingError, IndexCorruptError, IndexStaleError):
             pass
-        report = _build_locked(backend, seeds, settings, embedder, progress, notify, KEEP_BUILDS, lambda step: None)
+        report = _build_locked(backend, seeds, settings, embedder, progress, notify, KEEP_BUILDS, lambda step: None,
+                               choice)
     return open_checked(backend, seeds=seeds, settings=settings), report
+
+
+def recorded_choice(backend: Backend) -> dict | None:
+    """How the live build's model was chosen (`model_choice.ModelChoice.record`), or None."""
+    try:
+        return backend.manifest().get("model_choice")
+    except Exception:  # missing or unreadable: a fresh choice
+        return None
 
 
 def recorded_settings(backend: Backend) -> IndexSettings | None:

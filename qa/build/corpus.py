@@ -34,7 +34,8 @@ from ..errors import SourceError
 from ..index.known_vectors import KEY_BYTES, KnownVectors, text_key
 from ..index.lexical import BM25Index
 from ..ingest.metadata import describe, load_catalog
-from ..text import normalize
+from ..ingest.language import detect
+from ..text import DEFAULT_LANGUAGE, normalize
 from ..ingest.passages import Passage, split_document
 from ..index.quote_index import QuoteIndex, SentenceSpan, is_quotable
 from ..settings import IndexSettings
@@ -154,7 +155,17 @@ class Corpus:
         """The corpus behind the `Store` interface (nothing written)."""
         return memory_store(self.passages, self.dense, self.bm25, self.quotes, sources={s.source: s for s in self.sources},
                             derived=derived_texts(self.parts.documents),
+                            manifest={"languages": self.state.get("languages") or [DEFAULT_LANGUAGE]},
                             exclusions=self.excluded)
+
+
+def languages_of(rows: list[dict]) -> list[str]:
+    """The documents' languages, most text first (BM25 tokenises a question for each)."""
+    chars: dict[str, int] = {}
+    for d in rows:
+        language = d.get("language") or DEFAULT_LANGUAGE
+        chars[language] = chars.get(language, 0) + int(d.get("chars", 0))
+    return sorted(chars, key=lambda k: (-chars[k], k))
 
 
 def derived_texts(rows: list[dict]) -> dict[str, str]:
@@ -228,7 +239,7 @@ def prepare(
         raise SourceError(f"the documents in {str(seeds)!r} hold no text outside boilerplate; nothing to index")
     # The fingerprint comes from the very bytes indexed, so it always describes this corpus.
     state = {"sources": {**{n: hashes[n] for n in order}, **{s.source: s.sha256 for s in skipped}},
-             "catalog": catalog_digest}
+             "catalog": catalog_digest, "languages": languages_of(parts.documents)}
     state["source_stats"] = {n: list(stats[n]) for n in state["sources"] if n in stats}
     bm25, term_ptr, term_ids = parts.tokens.bm25()
     quotes = QuoteIndex(parts.sentences, parts.sentence_vectors, parts.quotable, term_ptr, term_ids)
@@ -306,11 +317,14 @@ def _process(raws: list[RawFile], keys: list[np.ndarray], template: frozenset[st
              checkpoint: Path | None) -> tuple[Parts, int, int]:
     """Clean, describe, split, embed and tokenise documents: their parts, as a build from scratch makes them."""
     documents, excluded, passages, spans, quotable = [], [], [], [], []
+    passage_languages: list[str] = []
+    sentence_languages: list[str] = []
     ptr = {name: [0] for name in DOCUMENT_ROWS}
     for raw, doc_keys in zip(raws, keys):
         exclusions = _exclusions(raw, template)
         doc = describe(raw, exclusions, catalog)
         row = doc.info().to_dict()
+        row["language"] = detect(raw.text)
         if raw.reading is not None and raw.reading.derived:
             row["derived_text"] = raw.text  # kept with the build: quotes index it
         documents.append(row)
@@ -318,6 +332,9 @@ def _process(raws: list[RawFile], keys: list[np.ndarray], template: frozenset[st
                                                  overlap=settings.overlap_sentences, first_sentence=len(spans))
         passages.extend(doc_passages)
         spans.extend(SentenceSpan(raw.source, x.start, x.end, x.text) for x in sentences)
+        language = row["language"] or DEFAULT_LANGUAGE
+        passage_languages.extend([language] * len(doc_passages))
+        sentence_languages.extend([language] * len(sentences))
         quotable.extend(is_quotable(x) for x in sentences)
         excluded.extend(json.dumps({"source": raw.source, **e.to_dict(), "text": raw.text[e.start : e.end]},
                                    ensure_ascii=False) for e in exclusions)
@@ -332,7 +349,7 @@ def _process(raws: list[RawFile], keys: list[np.ndarray], template: frozenset[st
     block = np.concatenate(keys) if keys else np.zeros((0, BLOCK_KEY_BYTES), np.uint8)
     parts = Parts(documents, excluded, SpanTable.from_rows(passages, Passage.from_row, PASSAGE_COLUMNS),
                   SpanTable.from_rows(spans, SentenceSpan), np.asarray(quotable, dtype=bool), vectors[:n], vectors[n:],
-                  text_keys[:n], text_keys[n:], Tokens.of(texts, sentence_texts), block,
+                  text_keys[:n], text_keys[n:], Tokens.of(texts, sentence_texts, passage_languages, sentence_languages), block,
                   {name: np.asarray(p, np.int64) for name, p in ptr.items()})
     return parts, reused, embedded
 

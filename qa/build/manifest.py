@@ -21,7 +21,9 @@ from ..settings import AnnSettings, IndexSettings
 # 2: sentences, their vectors and terms are stored at build time (quotes/), passages know their sentences.
 # 3: passages and sentences are span tables; vectors are memory-mapped; HNSW above a size; quick checks.
 # 4: tokens and per-document rows are stored, so a build carries unchanged documents over; sorted BM25 vocabulary.
-FORMAT_VERSION = 4
+# 5: every document has its language; BM25 tokens are stemmed by it (and Chinese, Japanese, Korean cut into
+#    bigrams); derived documents (PDF, HTML, DOCX) keep their text, extractor and pages.
+FORMAT_VERSION = 5
 
 
 def source_state(seeds: str | Path, manifest: dict | None = None) -> dict:

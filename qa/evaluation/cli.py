@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 from ..errors import QAError
@@ -41,10 +41,14 @@ def add_parser(sub, common, store_config) -> None:
     p.add_argument("--overlap", type=int, default=IndexSettings.overlap_sentences)
     for f in fields(RetrievalParams):
         p.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
-    for f in fields(AnswerParams):
-        if f.name in ("abstain_below", "type_weight", "lexical_weight", "passage_weight", "overlap_bonus"):
-            p.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
+    for name in TUNABLE_ANSWER:
+        p.add_argument(f"--{name.replace('_', '-')}", type=float, default=None,
+                       help="default: the model's (settings.AnswerParams.for_model)")
     p.set_defaults(func=cmd_eval, store_config=store_config)
+
+
+TUNABLE_ANSWER = ("abstain_below", "abstain_below_across", "type_weight", "lexical_weight", "passage_weight",
+                  "overlap_bonus")
 
 
 def cmd_eval(args) -> int:
@@ -82,7 +86,8 @@ def cmd_eval(args) -> int:
     if args.gold:
         gold = load_gold_files(args.gold, args.seeds, args.split)
         corpus = prepare(args.seeds, settings, embedder)
-        answer = AnswerParams(**{f.name: getattr(args, f.name) for f in fields(AnswerParams) if hasattr(args, f.name)})
+        given = {name: getattr(args, name) for name in TUNABLE_ANSWER if getattr(args, name) is not None}
+        answer = replace(AnswerParams.for_model(embedder.model_id), **given)
         store = _searched_in(config, args.index, "gold", corpus.store(), manifest_for(corpus, settings, embedder.model_id),
                              progress)
         ev = evaluate.evaluate_gold(gold, Retriever(store, embedder, params), modes, answer,

@@ -47,7 +47,7 @@ class Evaluation:
 def run_modes(retriever: Retriever, queries: dict[str, str], modes: list[str], *, k: int = 100) -> dict[str, metrics.Run]:
     """One run per mode; every query is embedded once for all modes."""
     ids = list(queries)
-    vectors = retriever.embedder.encode([normalize(queries[q]) for q in ids]) if ids else np.zeros((0, 1))
+    vectors = retriever.embedder.encode_queries([normalize(queries[q]) for q in ids]) if ids else np.zeros((0, 1))
     runs: dict[str, metrics.Run] = {m: {} for m in modes}
     for qid, vector in zip(ids, vectors):
         for mode in modes:
@@ -76,7 +76,7 @@ def evaluate_gold(
     gold: list[GoldQuestion],
     retriever: Retriever,
     modes: list[str],
-    answer_params: AnswerParams = AnswerParams(),
+    answer_params: AnswerParams | None = None,
     *,
     name: str = "seeds-gold",
     conversation: ConversationParams = ConversationParams(),

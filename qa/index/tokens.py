@@ -39,9 +39,10 @@ class Tokens:
     sentence_ptr: np.ndarray
 
     @classmethod
-    def of(cls, passage_texts: list[str], sentence_texts: list[str]) -> "Tokens":
-        """Tokenise texts as BM25 and the quote index see them (`lexical.tokenize`)."""
-        passages, sentences = tokenize(passage_texts), tokenize(sentence_texts)
+    def of(cls, passage_texts: list[str], sentence_texts: list[str], passage_languages: list[str] | None = None,
+           sentence_languages: list[str] | None = None) -> "Tokens":
+        """Tokenise texts as BM25 and the quote index see them (`text.tokenize`), each by its document's language."""
+        passages, sentences = tokenize(passage_texts, passage_languages), tokenize(sentence_texts, sentence_languages)
         vocab = sorted({t for row in passages for t in row} | {t for row in sentences for t in row})
         index = {t: i for i, t in enumerate(vocab)}
         p_ids, p_ptr = _ragged([[index[t] for t in row] for row in passages])

@@ -78,6 +78,7 @@ class SourceInfo:
     extractor: str = ""  # name and version of what derived the text ("" for .txt/.md: the file is the text)
     derived_sha256: str = ""  # SHA-256 of the derived text ("" for .txt/.md)
     pages: list = field(default_factory=list)  # PDF: [page, label, start, end] for every span of the text
+    language: str = ""  # ISO 639-1 (`language.detect`); "" when too short to tell
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -24,7 +24,7 @@ from ..embed import Embedder
 from ..errors import InputError
 from ..index.lexical import Lexicon, Weights
 from ..settings import RetrievalParams
-from ..text import normalize, query_terms
+from ..text import DEFAULT_LANGUAGE, normalize, query_terms
 from ..ingest.passages import Passage
 from ..store import Store
 
@@ -70,6 +70,8 @@ class Retriever:
 
     def __init__(self, store: Store, embedder: Embedder, params: RetrievalParams = RetrievalParams()) -> None:
         self.store = store
+        # The documents' languages: a question is tokenised for each (an index of an older format: English).
+        self.languages = tuple((store.manifest or {}).get("languages") or (DEFAULT_LANGUAGE,))
         self.embedder = embedder
         self.params = params
 
@@ -88,7 +90,7 @@ class Retriever:
             params: override the retriever's hybrid parameters.
             sources: only passages of these source files.
         """
-        vector = self.embedder.encode([normalize(query)])[0]
+        vector = self.embedder.encode_queries([normalize(query)])[0]
         return self.search_vector(query, vector, mode=mode, k=k, params=params, sources=sources)
 
     def search_vector(self, query: str | list[str] | Weights, vector: np.ndarray, *, mode: str = "hybrid",
@@ -112,7 +114,7 @@ class Retriever:
         if isinstance(query, dict):
             weights = query
         else:
-            weights = self.lexicon.weights(query_terms(query) if isinstance(query, str) else query)
+            weights = self.lexicon.weights(query_terms(query, self.languages) if isinstance(query, str) else query)
         lists: dict[str, np.ndarray] = {}
         ids, scores = MODES[mode](_Search(self.store, weights, None if sources is None else list(sources)),
                                   vector, params, lists)

