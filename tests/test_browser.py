@@ -169,12 +169,15 @@ def test_a_pdf_quote_shows_its_page_with_boxes_where_the_words_were_drawn(page, 
     ask(page, "When will the new tariff for container ships take effect?")
     image = page.locator("#qa-document .qa-page img").first
     image.wait_for(timeout=90_000)
-    holder = page.locator("#qa-document .qa-page").first
-    width, height = float(holder.get_attribute("data-width")), float(holder.get_attribute("data-height"))
-    img = image.bounding_box()
+    page.wait_for_timeout(800)  # the scroll to the selected quote runs after the update
+    # Both rectangles in one call: a scroll between two measurements would move one and not the other.
+    width, height, img, box = page.evaluate("""() => {
+        const holder = document.querySelector('#qa-document .qa-page');
+        const rect = (el) => { const r = el.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; };
+        return [parseFloat(holder.dataset.width), parseFloat(holder.dataset.height),
+                rect(holder.querySelector('img')), rect(holder.querySelector('.qa-box'))];
+    }""")
     assert img["width"] > 200 and abs(img["height"] / img["width"] - height / width) < 0.01
-    first = page.locator("#qa-document .qa-page .qa-box").first
-    box = first.bounding_box()
     # The quoted line "The board agreed that the new tariff for container" was drawn at x = 72 pt, baseline 165 pt.
     x0 = (box["x"] - img["x"]) / img["width"] * width
     top = (box["y"] - img["y"]) / img["height"] * height
