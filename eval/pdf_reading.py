@@ -5,7 +5,7 @@ or refused (and why), its pages, characters, excluded spans, pages labelled othe
 and whether every excluded span and page span lies within the text, in order. The same file is then
 read with plain pypdfium2 (`get_text_range` per page) for the cost of the extraction itself.
 
-    .venv/bin/python eval/pdf_reading.py /tmp/pdfs/sample-files [--json]
+    .venv/bin/python eval/pdf_reading.py FOLDER [--json]   # FOLDER: for example py-pdf/sample-files checked out
 
 A refusal that is a wrapped exception ("cannot be read as pdf (TypeError: ...)") is a reader bug, as is
 any other exception: both are counted as crashed and printed to stderr.
