@@ -14,7 +14,7 @@ from qa.build.model_choice import ENGLISH_MODEL, MULTILINGUAL_MODEL, choose_mode
 from qa.embed import backend_of, load_embedder
 from qa.engine import Engine
 from qa.ingest.language import detect
-from qa.settings import AnswerParams, IndexSettings
+from qa.settings import AnswerParams
 from qa.text import query_terms, tokenize
 
 LANGUAGES = ROOT / "tests" / "data" / "languages"
