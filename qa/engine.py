@@ -29,10 +29,10 @@ from .ingest.documents import SourceInfo
 from .ingest.formats import Reading, Unreadable
 from .ingest.formats import read as read_document
 from .ingest.formats import render_pdf_page
+from .ingest.language import detect_among
 from .retrieval import MODES, Hit, Retriever
 from .settings import AnswerParams, ConversationParams, IndexSettings, RetrievalParams
 from .store import Store, StoreConfig, backend_for
-from .ingest.language import detect_among
 from .text import DEFAULT_LANGUAGE, normalize, query_terms
 from .threads import answering
 
@@ -53,7 +53,7 @@ class Engine:
         self.store = retriever.store
         self.embedder = retriever.embedder
         self.sources: dict[str, SourceInfo] = retriever.store.sources
-        # None: the defaults, with the abstention threshold measured for this model (`settings.abstain_below_for`).
+        # None: the defaults, with what was measured for this model (`settings.FOR_MODEL`).
         self.answer_params = answer or AnswerParams.for_model(retriever.embedder.model_id)
         self.conversation = Conversation(conversation, _Answerer(self))
         self.build = build  # the index build that answers, recorded in every answer
