@@ -345,3 +345,47 @@ def test_export_of_a_pdf_quote_is_verified_and_a_changed_pdf_or_extractor_is_rep
     (seeds / "review.pdf").write_bytes(draw([body(120, ["A different report altogether, with other words."])]))
     checked, problems = verify(export.read(tmp_path / "answers.json"), seeds)
     assert {p.kind for p in problems} == {"changed"}
+
+
+WORDS = ["harbour", "tariff", "budget", "council", "ferry", "bridge", "river", "report", "review", "pier",
+         "dredging", "shipping", "berth", "tug", "pilot", "night", "year", "March", "May", "agreed"]
+
+
+@pytest.fixture(scope="module")
+def settings_for_pdfs():
+    from hypothesis import HealthCheck, settings
+
+    return settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def test_any_drawn_pdf_reads_into_spans_that_hold(settings_for_pdfs):
+    """Property: whatever lines a PDF holds, every line drawn is in the derived text whole or excluded as
+    furniture, spans are in order and inside the text, and every box lies on its page."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    line = st.lists(st.sampled_from(WORDS), min_size=3, max_size=9).map(" ".join)
+    page_lines = st.lists(line, min_size=1, max_size=12)
+
+    @settings_for_pdfs
+    @given(st.lists(page_lines, min_size=1, max_size=4), st.booleans())
+    def check(pages, numbered):
+        drawn = [body(100, lines, step=18) + ([(290, 800, str(n + 1), 9)] if numbered else [])
+                 for n, lines in enumerate(pages)]
+        try:
+            r = formats.read("drawn.pdf", draw(drawn))
+        except Unreadable as exc:  # too little text to be a document: said in one line
+            assert "almost no text" in str(exc) and sum(len(t) for p in pages for t in p) < 40
+            return
+        spans = sorted([(s.start, s.end) for s in r.excluded] + [(p.start, p.end) for p in r.pages])
+        assert all(0 <= a <= b <= len(r.text) for a, b in spans)
+        assert [s.start for s in r.excluded] == sorted(s.start for s in r.excluded)
+        excluded = [r.text[s.start : s.end] for s in r.excluded]
+        for lines in pages:
+            for text in lines:
+                assert text in r.text or text in excluded
+        for a, b in ((p.start, p.end) for p in r.pages):
+            for box in r.locate(a, b)["boxes"]:
+                assert 0 <= box["x0"] <= box["x1"] <= A4[0] + 1 and 0 <= box["y0"] <= box["y1"] <= A4[1] + 1
+
+    check()
