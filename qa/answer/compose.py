@@ -142,18 +142,22 @@ def compose(
     """
     shown = hits[:k] if k else hits
     kind = answer_type.question_type(question)
-    foreign = frozenset(s for s, info in sources.items() if language and info.language not in ("", language)) \
-        if language else frozenset()
+
+    def foreign(source: str) -> bool:
+        """Whether a source is in another language than the question's (looked up per candidate only)."""
+        info = sources.get(source)
+        return bool(language) and info is not None and info.language not in ("", language)
+
     ranked = _candidates(kind, question_vector, question_weights, hits, store, params, ranking, foreign)
     bearing = ranked if keep is None else [c for c in ranked if keep(c)]
     relevance = max((c.relevance for c in bearing), default=0.0)
 
     def passes(c: Candidate) -> bool:
-        return c.relevance >= params.threshold(c.source in foreign)
+        return c.relevance >= params.threshold(foreign(c.source))
 
     if not any(passes(c) for c in bearing):
         closest = max(bearing, key=lambda c: c.relevance, default=None)
-        needed = params.threshold(closest is not None and closest.source in foreign)
+        needed = params.threshold(closest is not None and foreign(closest.source))
         return Answer(question, True, _abstention(hits, relevance, needed), (), tuple(shown), (), relevance)
     modelled = follow_up is not None and ranker is not None
     rows: dict[tuple[str, int], np.ndarray] = {}  # a modelled sentence's features, for its `why`
@@ -200,7 +204,8 @@ def candidates(question: str, question_vector: np.ndarray, question_weights: dic
 
 
 def _candidates(kind: str | None, question_vector: np.ndarray, question_weights: dict[int, float], hits: list[Hit],
-                store: Store, params: AnswerParams, ranking=None, foreign: frozenset[str] = frozenset()) -> list[Candidate]:
+                store: Store, params: AnswerParams, ranking=None,
+                foreign: Callable[[str], bool] | None = None) -> list[Candidate]:
     """`candidates`, for a question whose kind of answer (`answer_type.question_type`) is known."""
     return quotes.candidates(question_vector, question_weights, hits, store, params, kind=kind, ranking=ranking,
                              foreign=foreign)

@@ -15,6 +15,7 @@ measured on the gold set (docs/evaluation.md).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import Callable
 
 import numpy as np
 
@@ -118,7 +119,7 @@ def candidates(
     *,
     kind: str | None = None,
     ranking: tuple[np.ndarray, dict[int, float]] | None = None,
-    foreign: frozenset[str] = frozenset(),
+    foreign: Callable[[str], bool] | None = None,
 ) -> list[Candidate]:
     """Every quotable sentence of the hits' passages, scored, best first (each sentence once).
 
@@ -136,8 +137,8 @@ def candidates(
         ranking: another unit vector and term weights to rank by instead of the question's (a
             follow-up is searched with the conversation, then ranks its sentences with less of it);
             relevance, and so abstention, stays the question's.
-        foreign: sources in another language than the question's: when any of their sentences is a
-            candidate, no sentence gets term overlap (it could favour only those in the question's language).
+        foreign: whether a source is in another language than the question's: when a sentence of one is
+            a candidate, no sentence gets term overlap (it could favour only those in the question's language).
     """
     lexical_weight, passage_weight = params.lexical_weight, params.passage_weight
     type_weight, overlap_bonus = params.type_weight, params.overlap_bonus
@@ -154,17 +155,16 @@ def candidates(
     vectors = rows.vectors[keep]
     terms = [rows.terms[r] for r in keep]
     similarity = vectors @ question_vector
-    across = None
-    if foreign and any(rows.spans[r].source in foreign for r in keep):
-        # Sentences in the question's language and in others compete: term overlap, which only the former
-        # can have, would rank them above better ones in another language, so none of them gets it.
-        across = np.ones(len(keep), dtype=bool)
-    overlap = _within(term_overlap(terms, question_weights), across)
+    # Sentences in the question's language and in others compete: term overlap, which only the former
+    # can have, would rank them above better ones in another language, so none of them gets it.
+    across = foreign is not None and any(foreign(rows.spans[r].source) for r in keep)
+    overlap = np.zeros(len(keep)) if across else term_overlap(terms, question_weights)
     relevance = similarity + lexical_weight * overlap
     if ranking is None:
         ranked_similarity, ranked_overlap, ranked_relevance = similarity, overlap, relevance
     else:
-        ranked_similarity, ranked_overlap = vectors @ ranking[0], _within(term_overlap(terms, ranking[1]), across)
+        ranked_similarity = vectors @ ranking[0]
+        ranked_overlap = np.zeros(len(keep)) if across else term_overlap(terms, ranking[1])
         ranked_relevance = ranked_similarity + lexical_weight * ranked_overlap
     out = []
     for row, r in enumerate(keep):
@@ -178,11 +178,6 @@ def candidates(
                              float(hit.score), match, tuple(int(t) for t in rows.terms[r]),
                              float(ranked_similarity[row]), float(ranked_overlap[row])))
     return sorted(out, key=lambda c: -c.score)
-
-
-def _within(overlap: np.ndarray, across: np.ndarray | None) -> np.ndarray:
-    """Term overlap, zero for the sentences in another language than the question's."""
-    return overlap if across is None else np.where(across, 0.0, overlap)
 
 
 def term_overlap(terms: list[np.ndarray], weights: dict[int, float]) -> np.ndarray:

@@ -273,13 +273,12 @@ def _same_reader(row: dict) -> bool:
 def _block_keys(raw: RawFile) -> np.ndarray:
     """The short-block keys of a document for the folder's template clutter: flattened text only (a
     derived text's furniture is found by its reader, from the original's structure)."""
-    derived = raw.reading is not None and raw.reading.derived
-    return _key_bytes(set() if derived else block_keys(raw.text))
+    return _key_bytes(set() if raw.derived else block_keys(raw.text))
 
 
 def _exclusions(raw: RawFile, template: frozenset[str]) -> list[Exclusion]:
     """What of the text is not the body: the text rules' clutter for .txt/.md, the reader's furniture otherwise."""
-    if raw.reading is not None and raw.reading.derived:
+    if raw.derived:
         return [Exclusion(s.start, s.end, s.reason) for s in raw.reading.excluded]
     return find_clutter(raw.text, template=template)
 
@@ -325,7 +324,7 @@ def _process(raws: list[RawFile], keys: list[np.ndarray], template: frozenset[st
         doc = describe(raw, exclusions, catalog)
         row = doc.info().to_dict()
         row["language"] = detect(raw.text)
-        if raw.reading is not None and raw.reading.derived:
+        if raw.derived:
             row["derived_text"] = raw.text  # kept with the build: quotes index it
         documents.append(row)
         sentences, doc_passages = split_document(doc, exclusions, max_words=settings.passage_words,

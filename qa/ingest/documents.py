@@ -117,6 +117,11 @@ class RawFile:
     sha256: str
     reading: Reading | None = None
 
+    @property
+    def derived(self) -> bool:
+        """Whether its text was derived by an extractor (a PDF, web page or Word file), not the file itself."""
+        return self.reading is not None and self.reading.derived
+
 
 def all_files(folder: str | Path) -> list[Path]:
     """Every file below `folder` a build reads or reports, in a stable order: hidden paths and the
