@@ -186,8 +186,8 @@ class Engine:
                 return self._readings[source]
         reading = None
         try:
-            data = (self.seeds / source).read_bytes() if self.seeds is not None else None
-            if data is not None and hashlib.sha256(data).hexdigest() == info.sha256:
+            data = self._indexed_bytes(source, info)
+            if data is not None:
                 reading = read_document(source, data)
                 if reading.sha256 != info.derived_sha256:
                     log.warning("%s: the text derived from it now differs from the indexed one (%s, indexed with "
@@ -195,11 +195,22 @@ class Engine:
                     reading = None
         except (OSError, Unreadable) as exc:
             log.warning("%s cannot be located in its file (%s)", source, exc)
+        return self._remember(self._readings, source, reading, READINGS_KEPT)
+
+    def _indexed_bytes(self, source: str, info: SourceInfo) -> bytes | None:
+        """The source file's bytes if they are still those indexed, else None (OSError when unreadable)."""
+        if self.seeds is None:
+            return None
+        data = (self.seeds / source).read_bytes()
+        return data if hashlib.sha256(data).hexdigest() == info.sha256 else None
+
+    def _remember(self, cache: dict, key, value, limit: int):
+        """`value` kept in `cache` under `key`, the oldest entry dropped beyond `limit`; returns `value`."""
         with self._cache_lock:
-            if len(self._readings) >= READINGS_KEPT:
-                self._readings.pop(next(iter(self._readings)))
-            self._readings[source] = reading
-        return reading
+            if len(cache) >= limit:
+                cache.pop(next(iter(cache)))
+            cache[key] = value
+        return value
 
     def page_image(self, source: str, page: int, scale: float = PAGE_SCALE) -> tuple[bytes, float, float] | None:
         """Page `page` of an indexed PDF as a PNG, as displayed, with its width and height in points (the
@@ -212,18 +223,14 @@ class Engine:
             if key in self._pages:
                 return self._pages[key]
         try:
-            data = (self.seeds / source).read_bytes()
-            if hashlib.sha256(data).hexdigest() != info.sha256:
+            data = self._indexed_bytes(source, info)
+            if data is None:
                 return None
             image = render_pdf_page(data, page, scale)
         except (OSError, Unreadable) as exc:
             log.warning("%s: page %s cannot be shown (%s)", source, page, exc)
             return None
-        with self._cache_lock:
-            if len(self._pages) >= PAGES_KEPT:
-                self._pages.pop(next(iter(self._pages)))
-            self._pages[key] = image
-        return image
+        return self._remember(self._pages, key, image, PAGES_KEPT)
 
     def search(self, query: str, *, mode: str = "hybrid", k: int = 10, sources: list[str] | None = None) -> list[Hit]:
         """Ranked passages for `query`, optionally only from the named source files."""
