@@ -56,6 +56,10 @@ log = logging.getLogger(__name__)
 POINTER = "CURRENT"
 ARTIFACTS = ("documents.json", "passages", "excluded.jsonl", "dense", "bm25", "quotes", "text_keys.npy", "tokens",
              "per_document")
+# One index opened at a time in a process: `np.load` parses each header with `ast.literal_eval`, and
+# CPython 3.11.7 can fail that with "SystemError: AST constructor recursion depth mismatch" when two
+# threads parse at once (an app's request threads, a test's reader beside its main thread).
+_OPENING = threading.Lock()
 OLDER_FORMAT = 3  # a live build of this format lends its vectors to the next build (same layout of vectors)
 
 
@@ -164,6 +168,11 @@ def _load(root: Path, build: Path, check: Callable[[dict, str], None] | None, an
     bad = check_artifacts(build, manifest, full=False)
     if bad:
         raise IndexCorruptError(f"index at {root} is corrupt ({bad}); run `qa build`")
+    with _OPENING:
+        return _read_build(root, build, manifest, ann)
+
+
+def _read_build(root: Path, build: Path, manifest: dict, ann: AnnSettings | None) -> LocalIndex:
     try:
         recorded = IndexSettings.from_dict(manifest["settings"])
         rows = json.loads((build / "documents.json").read_text(encoding="utf-8"))
