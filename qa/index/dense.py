@@ -21,27 +21,43 @@ from pathlib import Path
 import numpy as np
 
 from ..settings import AnnSettings
+from .rows import save, slices
 
 
 class DenseIndex:
     """Unit vectors, and an HNSW graph over them when there are enough of them."""
 
-    def __init__(self, vectors: np.ndarray, graph=None, settings: AnnSettings = AnnSettings()) -> None:
+    def __init__(self, vectors: np.ndarray, graph=None, settings: AnnSettings = AnnSettings(), *,
+                 deferred: bool = False) -> None:
         self._vectors = vectors
         self._graph = graph
+        self._deferred = deferred and graph is None  # a graph to build when first needed
         self.settings = settings  # its ef_search is passed with every graph search
 
     @classmethod
     def build(cls, vectors: np.ndarray, settings: AnnSettings = AnnSettings()) -> "DenseIndex":
+        """The index of `vectors`. Its graph, if it needs one, is built when first searched or saved:
+        a build saves it before anything searches it, and then needs no second copy of its vectors
+        in memory while the rest of the index is made."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        graph = None
-        if len(vectors) >= settings.threshold:
-            import faiss
+        return cls(vectors, None, settings, deferred=len(vectors) >= settings.threshold)
 
-            graph = faiss.IndexHNSWFlat(vectors.shape[1], settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            graph.hnsw.efConstruction = settings.ef_construction
-            graph.add(vectors)
-        return cls(vectors, graph, settings)
+    def _make_graph(self):
+        """The HNSW graph of the vectors, read into it a slice at a time (memory-mapped ones are not resident whole)."""
+        import faiss
+
+        graph = faiss.IndexHNSWFlat(self._vectors.shape[1], self.settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efConstruction = self.settings.ef_construction
+        for part in slices(self._vectors):
+            graph.add(part)
+        return graph
+
+    @property
+    def graph(self):
+        """The HNSW graph (None: searched exactly)."""
+        if self._deferred:
+            self._graph, self._deferred = self._make_graph(), False
+        return self._graph
 
     def __len__(self) -> int:
         return len(self._vectors)
@@ -52,7 +68,7 @@ class DenseIndex:
 
     @property
     def kind(self) -> str:
-        return "hnsw" if self._graph is not None else "exact"
+        return "hnsw" if self._graph is not None or self._deferred else "exact"
 
     @property
     def vectors(self) -> np.ndarray:
@@ -65,7 +81,7 @@ class DenseIndex:
             allowed: if given, the ascending row numbers that may be returned.
         """
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
-        if self._graph is None or (allowed is not None and len(allowed) <= self.settings.exact_below):
+        if self.kind == "exact" or (allowed is not None and len(allowed) <= self.settings.exact_below):
             return self.exact(queries, k, allowed)
         return self._graph_search(queries, k, allowed)
 
@@ -92,16 +108,17 @@ class DenseIndex:
             bits[allowed] = True
             packed = np.packbits(bits, bitorder="little")  # must outlive the search: FAISS reads it in place
             params.sel = faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(packed))
-        return self._graph.search(queries, k, params=params)
+        return self.graph.search(queries, k, params=params)
 
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)
         folder.mkdir()
-        np.save(folder / "vectors.npy", np.ascontiguousarray(self._vectors, dtype=np.float32), allow_pickle=False)
-        if self._graph is not None:
+        save(folder / "vectors.npy", self._vectors, np.float32)
+        if self.kind == "hnsw":
             import faiss
 
-            faiss.write_index(self._graph, str(folder / "hnsw.faiss"))
+            graph = self._graph if self._graph is not None else self._make_graph()
+            faiss.write_index(graph, str(folder / "hnsw.faiss"))  # a deferred graph is not kept: the build is done
 
     @classmethod
     def load(cls, folder: str | Path, settings: AnnSettings = AnnSettings()) -> "DenseIndex":

@@ -26,6 +26,7 @@ import numpy as np
 from ..ingest.layout import SENTENCE_END_RE
 from ..ingest.sentences import Sentence
 from .spans import SpanTable
+from .rows import save
 
 MIN_QUOTE_WORDS = 5
 
@@ -89,8 +90,8 @@ class QuoteIndex:
             self.spans.save(folder / "spans")
         else:
             SpanTable.write(folder / "spans", self.spans)
-        for name, array in (("vectors", self.vectors), ("quotable", self.quotable),
-                            ("term_ptr", self.term_ptr), ("term_ids", self.term_ids)):
+        save(folder / "vectors.npy", self.vectors)
+        for name, array in (("quotable", self.quotable), ("term_ptr", self.term_ptr), ("term_ids", self.term_ids)):
             np.save(folder / f"{name}.npy", array, allow_pickle=False)
 
     @classmethod

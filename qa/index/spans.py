@@ -31,6 +31,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from .rows import map_bytes, write_bytes
+
 BASE = ("source", "start", "end")
 
 
@@ -42,7 +44,7 @@ class SpanTable(Sequence):
             the extra columns), e.g. `Passage.from_row`.
     """
 
-    def __init__(self, sources: list[str], columns: dict[str, np.ndarray], text: bytes | mmap.mmap,
+    def __init__(self, sources: list[str], columns: dict[str, np.ndarray], text: bytes | mmap.mmap | memoryview,
                  text_ptr: np.ndarray, make: Callable[..., object]) -> None:
         n = len(columns["source"])
         if any(len(c) != n for c in columns.values()) or len(text_ptr) != n + 1:
@@ -124,15 +126,20 @@ class SpanTable(Sequence):
         return cls(list(names), {"source": source, "start": start, "end": end, **more}, b"".join(texts), ptr, make)
 
     def take(self, first: int, stop: int) -> "SpanTable":
-        """Rows `[first, stop)` as a table of their own (columns are views, the text is copied)."""
+        """Rows `[first, stop)` as a table of their own (columns are views; the text is a view of a
+        mapped file's, or a copy of text in memory)."""
         lo, hi = int(self._ptr[first]), int(self._ptr[stop])
         columns = {k: v[first:stop] for k, v in self.columns.items()}
-        return SpanTable(self.sources, columns, bytes(self._text[lo:hi]), np.asarray(self._ptr[first : stop + 1]) - lo,
-                         self._make)
+        text = memoryview(self._text)[lo:hi] if isinstance(self._text, mmap.mmap) else bytes(self._text[lo:hi])
+        return SpanTable(self.sources, columns, text, np.asarray(self._ptr[first : stop + 1]) - lo, self._make)
 
     @classmethod
-    def concat(cls, tables: Sequence["SpanTable"], make: Callable[..., object]) -> "SpanTable":
-        """The tables' rows one after the other, as one table; a source may not be in two of them."""
+    def concat(cls, tables: Sequence["SpanTable"], make: Callable[..., object], folder: Path | None = None) -> "SpanTable":
+        """The tables' rows one after the other, as one table; a source may not be in two of them.
+
+        Args:
+            folder: where to join the texts on disk (then memory-mapped); None: in memory.
+        """
         names: dict[str, int] = {}
         sources, ptrs, texts = [], [np.zeros(1, np.int64)], []
         offset = 0
@@ -148,12 +155,20 @@ class SpanTable(Sequence):
             sources.append(renumber[ids])
             ptrs.append(np.asarray(t._ptr[1:]) + offset)
             offset += int(t._ptr[-1])
-            texts.append(bytes(t._text))
+            texts.append(t._text)
         keys = tables[0].columns.keys() if tables else ("source", "start", "end")
         columns = {k: (np.concatenate(sources).astype(np.int32) if k == "source" else
                        np.concatenate([np.asarray(t.columns[k], np.int64) for t in tables]))
                    for k in keys} if tables else {k: np.zeros(0, np.int64) for k in keys}
-        return cls(list(names), columns, b"".join(texts), np.concatenate(ptrs), make)
+        if folder is None:
+            text = b"".join(bytes(t) for t in texts)
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            with (folder / "text.bin").open("wb") as fh:
+                for t in texts:
+                    write_bytes(fh, t)
+            text = map_bytes(folder / "text.bin")
+        return cls(list(names), columns, text, np.concatenate(ptrs), make)
 
     # -- files --------------------------------------------------------------------------------------
 
@@ -168,7 +183,8 @@ class SpanTable(Sequence):
     def save(self, folder: Path) -> None:
         """Write the table into a new folder, in the layout `open` reads."""
         folder.mkdir()
-        (folder / "text.bin").write_bytes(self._text)
+        with (folder / "text.bin").open("wb") as fh:
+            write_bytes(fh, self._text)
         (folder / "sources.json").write_text(json.dumps(self.sources, ensure_ascii=False), encoding="utf-8")
         c = self.columns
         arrays = {"source": np.asarray(c["source"], np.int32), "start": np.asarray(c["start"], np.int64),
@@ -183,9 +199,7 @@ class SpanTable(Sequence):
         sources = json.loads((folder / "sources.json").read_text(encoding="utf-8"))
         columns = {k: np.load(folder / f"{k}.npy", mmap_mode="r", allow_pickle=False) for k in (*BASE, *extra)}
         ptr = np.load(folder / "text_ptr.npy", mmap_mode="r", allow_pickle=False)
-        with (folder / "text.bin").open("rb") as fh:
-            size = fh.seek(0, 2)
-            text = mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ) if size else b""
+        text = map_bytes(folder / "text.bin")
         if len(ptr) and int(ptr[-1]) != len(text):
             raise ValueError(f"text.bin holds {len(text)} bytes, its pointers say {int(ptr[-1])}")
         if len(columns["source"]) and int(np.max(columns["source"])) >= len(sources):
