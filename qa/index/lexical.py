@@ -86,20 +86,34 @@ class BM25Index:
             # vocabulary. "<none>" is a term the tokeniser can never produce from a query.
             ids, ptr, vocab = np.zeros(len(ptr) - 1, np.int32), np.arange(len(ptr), dtype=np.int64), ["<none>"]
         n, size = len(ptr) - 1, len(vocab)
-        lengths = np.diff(np.asarray(ptr, np.int64))
+        ptr = np.asarray(ptr, np.int64)
+        lengths = np.diff(ptr)
         average = lengths.mean()  # float64, as bm25s averages its list of lengths
-        pairs, tf = np.unique(np.repeat(np.arange(n, dtype=np.int64), lengths) * size + ids, return_counts=True)
-        doc, term = pairs // size, pairs % size
-        df = np.bincount(term, minlength=size)
+        df = np.zeros(size, np.int64)
+        for doc, term, _ in _pairs(ids, ptr, size):
+            df += np.bincount(term, minlength=size)
         idf = np.array([math.log(1 + (n - d + 0.5) / (d + 0.5)) if d else 0.0 for d in df.tolist()], dtype=np.float32)
-        tf = tf.astype(np.float32).astype(np.float64)
-        tfc = tf / (k1 * ((1 - b) + b * lengths[doc] / average) + tf)
-        scores = (idf[term].astype(np.float64) * tfc).astype(np.float32)
-        order = np.argsort(term * n + doc)
         indptr = np.zeros(size + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
+        # Term-major order (the matrix's columns), filled by a counting sort a slice of passages at a
+        # time: the same matrix as sorting all (term, passage) pairs at once, without holding them all.
+        data = np.empty(int(indptr[-1]), np.float32)
+        indices = np.empty(int(indptr[-1]), np.int32)
+        cursor = indptr[:-1].copy()
+        for doc, term, tf in _pairs(ids, ptr, size):
+            tf = tf.astype(np.float32).astype(np.float64)
+            tfc = tf / (k1 * ((1 - b) + b * lengths[doc] / average) + tf)
+            scores = (idf[term].astype(np.float64) * tfc).astype(np.float32)
+            order = np.argsort(term, kind="stable")  # passages stay ascending within a term
+            term = term[order]
+            counts = np.bincount(term, minlength=size)
+            within = np.arange(len(term)) - (np.cumsum(counts) - counts)[term]
+            place = cursor[term] + within
+            data[place] = scores[order]
+            indices[place] = doc[order]
+            cursor += counts
         model = bm25s.BM25(k1=k1, b=b)
-        model.scores = {"data": scores[order], "indices": doc[order].astype(np.int32), "indptr": indptr, "num_docs": n}
+        model.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": n}
         model.nonoccurrence_array = None
         model.vocab_dict = {t: i for i, t in enumerate(vocab)}
         model.vocab_dict[""] = size  # bm25s's empty token, as `BM25.index` adds it
@@ -154,3 +168,21 @@ class BM25Index:
         bm25s = load_bm25s()
 
         return cls(bm25s.BM25.load(str(folder), show_progress=False, allow_pickle=False))
+
+
+PAIR_ROWS = 1 << 20  # tokens counted into (passage, term) pairs at a time
+
+
+def _pairs(ids: np.ndarray, ptr: np.ndarray, size: int):
+    """Each passage's distinct terms and their counts, `PAIR_ROWS` tokens of passages at a time:
+    (passage, term, count) arrays, ordered by passage, then term."""
+    n = len(ptr) - 1
+    first = 0
+    while first < n:
+        stop = max(first + 1, int(np.searchsorted(ptr, ptr[first] + PAIR_ROWS, side="right")) - 1)
+        stop = min(stop, n)
+        lo, hi = int(ptr[first]), int(ptr[stop])
+        rows = np.repeat(np.arange(first, stop, dtype=np.int64), np.diff(ptr[first : stop + 1]))
+        pairs, tf = np.unique(rows * size + np.asarray(ids[lo:hi], np.int64), return_counts=True)
+        yield (pairs // size).astype(np.int64), (pairs % size).astype(np.int64), tf
+        first = stop

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .lexical import BM25Index, tokenize
+from .rows import save
 
 ARRAYS = ("passage_ids", "passage_ptr", "sentence_ids", "sentence_ptr")
 
@@ -90,22 +91,22 @@ class Tokens:
         """The BM25 index of the passages, and each sentence's distinct BM25 vocabulary ids (the
         quote index's `term_ptr`, `term_ids`; a sentence's tokens that no passage has are left out)."""
         used = np.flatnonzero(np.bincount(self.passage_ids, minlength=len(self.vocab)))
-        move = np.full(len(self.vocab), -1, np.int64)
+        move = np.full(len(self.vocab), -1, np.int32)  # int32: no array of every token in int64
         move[used] = np.arange(len(used))
-        bm25 = BM25Index.from_ids(move[self.passage_ids].astype(np.int32), self.passage_ptr,
+        bm25 = BM25Index.from_ids(move[self.passage_ids], self.passage_ptr,
                                   [self.vocab[i] for i in used], k1=k1, b=b)
         terms = move[self.sentence_ids]
         known = terms >= 0
         counts = np.zeros(len(terms) + 1, np.int64)
         np.cumsum(known, out=counts[1:])
         # Ids move in order (both vocabularies are sorted), so each row stays ascending.
-        return bm25, counts[np.asarray(self.sentence_ptr)], terms[known].astype(np.int32)
+        return bm25, counts[np.asarray(self.sentence_ptr)], terms[known]
 
     def save(self, folder: Path) -> None:
         folder.mkdir()
         (folder / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
         for name in ARRAYS:
-            np.save(folder / f"{name}.npy", getattr(self, name), allow_pickle=False)
+            save(folder / f"{name}.npy", np.asarray(getattr(self, name)))
 
     @classmethod
     def load(cls, folder: Path) -> "Tokens":
