@@ -93,6 +93,12 @@ def test_an_incremental_build_is_the_build_from_scratch(folder, tmp_path, embedd
     assert template_exclusions(index, "harbour/a.txt") == [BLOCK]
     scratch = tmp_path / "scratch"
     build_index(folder, scratch, embedder=embedder)
+    assert_same_build(index, scratch, folder)
+
+
+def assert_same_build(index: Path, scratch: Path, folder: Path) -> None:
+    """The two live builds hold the same files, byte for byte but for vectors batched differently,
+    and every row of the first reproduces from the sources."""
     a, b = live(index), live(scratch)
     assert files(a) == files(b)
     for name in files(a):
@@ -113,6 +119,30 @@ def test_an_incremental_build_is_the_build_from_scratch(folder, tmp_path, embedd
     for p in one.passages:  # the passages' sentence numbers point at their own sentences
         first, last = one.quotes.spans[p.sentence_start], one.quotes.spans[p.sentence_stop - 1]
         assert first.source == last.source == p.source and first.start == p.start and last.end == p.end
+
+
+def test_a_build_in_small_groups_is_the_build_in_one(folder, tmp_path, embedder, monkeypatch):
+    """Documents read, split and embedded a few at a time, some of them read again for it, with their
+    vectors and texts joined on disk: the same index as one group in memory, each text embedded once."""
+    whole = tmp_path / "whole"
+    one = build_index(folder, whole, embedder=embedder)
+    monkeypatch.setattr(qa.build.corpus, "PROCESS_CHARS", 3000)  # the seeds are 2-10k characters each
+    monkeypatch.setattr(qa.build.corpus, "RAW_CACHE_CHARS", 12000)
+    read, _ = spy(monkeypatch)
+    index = tmp_path / "index"
+    recorder = RecordingEmbedder()
+    report = build_index(folder, index, embedder=recorder)
+    assert len(read) > len(set(read)) == one.documents  # files past the cache were read twice
+    assert report.embedded == one.embedded == len(recorder.texts) == len(set(recorder.texts))
+    assert_same_build(index, whole, folder)
+    (folder / "harbour" / "e.txt").write_text(article("Fishing quotas set", [
+        "The fisheries board set next year's cod quota at the level of this year.", C_BODY[0]], block=True),
+        encoding="utf-8")  # carried documents joined on disk with new ones
+    build_index(folder, index, embedder=embedder)
+    monkeypatch.undo()
+    scratch = tmp_path / "scratch"
+    build_index(folder, scratch, embedder=embedder)
+    assert_same_build(index, scratch, folder)
 
 
 def test_a_block_that_stops_being_template_is_kept_again(folder, tmp_path, embedder):

@@ -250,3 +250,60 @@ def test_readers_keep_the_settings_the_index_was_built_with(built, embedder):
     messages = []
     engine = Engine.open(seeds, index, IndexSettings(), notify=messages.append)  # explicit settings win
     assert engine.build_report is not None and "passage_words" in messages[0]
+
+
+def test_arrays_written_a_slice_at_a_time_are_the_arrays(tmp_path, monkeypatch):
+    """What a build writes through `index.rows` (saved, appended, joined, mapped, released) reads back
+    as the arrays themselves, byte for byte as `np.save` writes them."""
+    import qa.index.rows as rows
+    from qa.index.spans import SpanTable
+    from qa.index.quote_index import SentenceSpan
+
+    monkeypatch.setattr(rows, "CHUNK_BYTES", 20)  # less than a row (32 bytes): one row per slice, texts cut mid-letter
+    vectors = np.random.default_rng(0).random((37, 8), dtype=np.float32)
+    rows.save(tmp_path / "a.npy", vectors)
+    np.save(tmp_path / "b.npy", vectors)
+    assert (tmp_path / "a.npy").read_bytes() == (tmp_path / "b.npy").read_bytes()
+    out = rows.Appender(tmp_path / "c.f32", 8)
+    for part in rows.slices(np.load(tmp_path / "a.npy", mmap_mode="r")):
+        out.append(part)
+    mapped = out.close()
+    rows.release(mapped)
+    assert isinstance(mapped, np.memmap) and np.array_equal(mapped, vectors)
+    spans = [SentenceSpan(f"s{i // 3}", i, i + 5, f"Sentence {i}, ünïcode.") for i in range(20)]
+    tables = [SpanTable.from_rows(spans[:9], SentenceSpan), SpanTable.from_rows(spans[9:], SentenceSpan)]
+    joined = SpanTable.concat(tables, SentenceSpan, tmp_path / "joined")
+    assert list(joined) == spans
+    joined.save(tmp_path / "saved")
+    assert list(SpanTable.open(tmp_path / "saved", SentenceSpan)) == spans
+
+
+def test_bm25_counted_a_slice_of_passages_at_a_time_is_the_same_matrix(built, monkeypatch):
+    import qa.index.lexical as lexical
+    from qa.index.tokens import Tokens
+
+    _, index = built
+    tokens = Tokens.load(load_index(index).path / "tokens")
+    whole, _, _ = tokens.bm25()
+    monkeypatch.setattr(lexical, "PAIR_ROWS", 7)  # a few passages at a time, some alone
+    sliced, _, _ = tokens.bm25()
+    for key in ("data", "indices", "indptr"):
+        assert np.array_equal(whole._model.scores[key], sliced._model.scores[key]), key
+    assert len(whole._model.scores["data"]) > 1000
+
+
+def test_a_graph_is_built_when_first_searched_or_saved(tmp_path):
+    from qa.index.dense import DenseIndex
+    from qa.settings import AnnSettings
+
+    vectors = np.random.default_rng(1).normal(size=(300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    settings = AnnSettings(threshold=100)
+    index = DenseIndex.build(vectors, settings)
+    assert index.kind == "hnsw"
+    scores, ids = index.search(vectors[:3], 5)  # an evaluation corpus, searched in memory
+    assert ids[:, 0].tolist() == [0, 1, 2]
+    DenseIndex.build(vectors, settings).save(tmp_path / "dense")  # a build, saved before any search
+    loaded = DenseIndex.load(tmp_path / "dense", settings)
+    assert loaded.kind == "hnsw" and (tmp_path / "dense" / "hnsw.faiss").exists()
+    assert np.array_equal(loaded.search(vectors[:3], 5)[1][:, 0], [0, 1, 2])

@@ -139,7 +139,7 @@ def test_a_killed_build_resumes_from_its_last_embedded_batch(tmp_path, seeds_cop
     index = tmp_path / "index"
     with pytest.raises(RuntimeError, match="simulated kill"):
         build_index(seeds_copy, index, embedder=CountingEmbedder(crash_after=3))
-    saved = list((index / CHECKPOINT).rglob("batch-*.npz"))
+    saved = list((index / CHECKPOINT).rglob("batch-*.keys.npy"))
     assert len(saved) == 3 and not (index / "CURRENT").exists()
     again = CountingEmbedder()
     report = build_index(seeds_copy, index, embedder=again)

@@ -1,4 +1,4 @@
-"""The corpus in memory: read, clean, split, embed and tokenise the sources, reusing the last build per document.
+"""The corpus: read, clean, split, embed and tokenise the sources, reusing the last build per document.
 
 An index is the documents' rows one document after another: in `documents.json`,
 `excluded.jsonl`, the passage and sentence tables, the vectors, the tokens. So a build
@@ -13,12 +13,21 @@ the unchanged documents, and processes again each document one of whose blocks b
 template or stopped being template. The rest, new and changed documents, is processed
 as a build from scratch would, and the carried rows are renumbered into place; the
 result is the build from scratch, to the byte but for vectors batched differently.
+
+A build's memory does not grow with its vectors or texts: documents are processed
+`PROCESS_CHARS` of text at a time, and each group's vectors and texts go to files beside
+the build's checkpoint, joined there and memory-mapped (`index.rows`). What stays in memory
+per row is small: offsets, token ids, keys. An evaluation corpus (no checkpoint) is held
+in memory whole.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +42,7 @@ from ..embed import Embedder
 from ..errors import SourceError
 from ..index.known_vectors import KEY_BYTES, KnownVectors, text_key
 from ..index.lexical import BM25Index
+from ..index.rows import Appender, slices
 from ..ingest.metadata import describe, load_catalog
 from ..ingest.language import detect
 from ..text import DEFAULT_LANGUAGE, normalize
@@ -46,6 +56,10 @@ from ..index.tokens import Tokens
 from .vectors import embed_reusing
 
 log = logging.getLogger(__name__)
+
+PROCESS_CHARS = 8_000_000  # characters of text cleaned, split and embedded at a time (a build's memory follows it)
+RAW_CACHE_CHARS = 64_000_000  # text kept from the first read of the files for processing; the rest is read again
+_JOINS = itertools.count()  # numbers the folders where `Parts.concat` joins rows on disk
 
 
 
@@ -91,8 +105,22 @@ class Parts:
                      {name: np.asarray(p[first : stop + 1]) - p[first] for name, p in self.ptr.items()})
 
     @classmethod
-    def concat(cls, parts: list["Parts"]) -> "Parts":
-        """The parts' documents one after the other, their rows renumbered."""
+    def concat(cls, parts: list["Parts"], vectors: tuple[np.ndarray, np.ndarray] | None = None,
+               spill: Path | None = None) -> "Parts":
+        """The parts' documents one after the other, their rows renumbered.
+
+        Args:
+            vectors: the passage and sentence vectors of the result, where the caller has joined them
+                (on disk); the parts' own are then not read.
+            spill: a folder where the texts (and the vectors, unless given) are joined on disk, a
+                slice at a time, and memory-mapped from; None: joined in memory.
+        """
+        where = None
+        if spill is not None:
+            where = spill / f"joined-{next(_JOINS)}"
+            if vectors is None:
+                vectors = tuple(_join_rows([getattr(p, kind) for p in parts], where / f"{kind}.f32")
+                                for kind in ("passage_vectors", "sentence_vectors"))
         passages, offset = [], 0
         for p in parts:
             passages.append(_shift(p.passages, offset))
@@ -105,10 +133,12 @@ class Parts:
                 base += int(p.ptr[name][-1])
             ptr[name] = np.concatenate(pieces)
         return cls([d for p in parts for d in p.documents], [e for p in parts for e in p.excluded],
-                   SpanTable.concat(passages, Passage.from_row),
-                   SpanTable.concat([p.sentences for p in parts], SentenceSpan),
-                   *(np.concatenate([getattr(p, name) for p in parts]) for name in
-                     ("quotable", "passage_vectors", "sentence_vectors", "passage_keys", "sentence_keys")),
+                   SpanTable.concat(passages, Passage.from_row, where and where / "passages"),
+                   SpanTable.concat([p.sentences for p in parts], SentenceSpan, where and where / "sentences"),
+                   np.concatenate([p.quotable for p in parts]),
+                   *(vectors or (np.concatenate([getattr(p, name) for p in parts]) for name in
+                                 ("passage_vectors", "sentence_vectors"))),
+                   *(np.concatenate([getattr(p, name) for p in parts]) for name in ("passage_keys", "sentence_keys")),
                    Tokens.concat([p.tokens for p in parts]),
                    np.concatenate([p.block_keys for p in parts]), ptr)
 
@@ -183,7 +213,12 @@ def prepare(
     progress: bool = False,
     checkpoint: Path | None = None,
 ) -> Corpus:
-    """Read, clean, split, embed and index the sources in memory.
+    """Read, clean, split, embed and index the sources.
+
+    Documents are processed `PROCESS_CHARS` of text at a time. With a `checkpoint`, a build's
+    vectors go to files beside it as each group is embedded, and are memory-mapped from there, so
+    the memory a build needs does not grow with its vectors; without one (an evaluation corpus),
+    they are held in memory.
 
     Args:
         previous: the live build; its documents are carried over where nothing they depend on
@@ -199,9 +234,10 @@ def prepare(
     old_number = {d["source"]: i for i, d in enumerate(old.parts.documents)} if old else {}
     old_hashes = old.manifest.get("sources") or {} if old else {}
     old_stats = old.manifest.get("source_stats") or {} if old else {}
-    raws: dict[str, RawFile] = {}
+    raws = _Reads(root)
     skipped: list[Skipped] = []
     hashes: dict[str, str] = {}
+    new_keys: dict[str, np.ndarray] = {}
     carried: dict[str, int] = {}  # document -> its number in the previous build
     for name, stat in stats.items():
         i = old_number.get(name)
@@ -209,32 +245,37 @@ def prepare(
                 and _same_reader(old.parts.documents[i])):
             carried[name], hashes[name] = i, old_hashes[name]
             continue
-        item = _read(root, name)
+        item = raws.first(name)
         if item is None:
             continue
         if isinstance(item, Skipped):
             skipped.append(item)
             continue
-        raws[name], hashes[name] = item, item.sha256
+        hashes[name] = item.sha256
         if i is not None and item.sha256 == old_hashes.get(name) and _same_reader(old.parts.documents[i]):  # touched
             carried[name] = i
-    order = [n for n in stats if n in raws or n in carried]
+            raws.forget(name)
+        else:
+            new_keys[name] = _block_keys(item)
+    order = [n for n in stats if n in new_keys or n in carried]
     if not order:
         raise SourceError(f"no readable document in {str(seeds)!r}; add documents and run `qa build` again")
-    new_keys = {n: _block_keys(raws[n]) for n in order if n not in carried}
     template, moved = _template(old.parts if old else None, carried, new_keys)
     for i in moved:  # a block of these became template clutter or stopped being it: process them again
         name = old.parts.documents[i]["source"]
         del carried[name]
-        item = raws.get(name) or _read(root, name)
+        item = raws.first(name)
         if not isinstance(item, RawFile):  # gone or changed since it was listed: left out, as a new listing would
             order.remove(name)
             continue
-        raws[name], hashes[name], new_keys[name] = item, item.sha256, _block_keys(item)
+        hashes[name], new_keys[name] = item.sha256, _block_keys(item)
     fresh_names = [n for n in order if n not in carried]
-    fresh, reused, embedded = _process([raws[n] for n in fresh_names], [new_keys[n] for n in fresh_names], template,
-                                       catalog, settings, embedder, known or KnownVectors(), progress, checkpoint)
-    parts = _assemble(order, carried, fresh_names, old.parts if old else None, fresh)
+    spill = _spill_folder(checkpoint)
+    fresh, reused, embedded, fresh_names = _process(fresh_names, raws, new_keys, hashes, template, catalog, settings,
+                                                    embedder, known or KnownVectors(), progress, checkpoint, spill)
+    processed = set(fresh_names)
+    order = [n for n in order if n in carried or n in processed]
+    parts = _assemble(order, carried, fresh_names, old.parts if old else None, fresh, spill)
     if not len(parts.passages):
         raise SourceError(f"the documents in {str(seeds)!r} hold no text outside boilerplate; nothing to index")
     # The fingerprint comes from the very bytes indexed, so it always describes this corpus.
@@ -242,10 +283,23 @@ def prepare(
              "catalog": catalog_digest, "languages": languages_of(parts.documents)}
     state["source_stats"] = {n: list(stats[n]) for n in state["sources"] if n in stats}
     bm25, term_ptr, term_ids = parts.tokens.bm25()
+    if spill is not None:  # kept for the next build to carry over, not needed in memory until then
+        spill.mkdir(parents=True, exist_ok=True)
+        parts.tokens.save(spill / "tokens")
+        parts.tokens = Tokens.load(spill / "tokens")
     quotes = QuoteIndex(parts.sentences, parts.sentence_vectors, parts.quotable, term_ptr, term_ids)
     dense = DenseIndex.build(parts.passage_vectors, settings.ann)
     carried_rows = len(parts.passages) + len(parts.sentences) - len(fresh.passages) - len(fresh.sentences)
     return Corpus(parts, skipped, dense, bm25, quotes, state, reused + carried_rows, embedded, fresh_names)
+
+
+def _spill_folder(checkpoint: Path | None) -> Path | None:
+    """Where this build's vectors go (beside its checkpoint, removed with it); a killed build's are removed."""
+    if checkpoint is None:
+        return None
+    for old in checkpoint.glob("rows-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    return checkpoint / f"rows-{os.getpid()}"
 
 
 def _may_reuse(manifest: dict, settings: IndexSettings, embedder: Embedder, catalog_digest: str | None) -> bool:
@@ -311,10 +365,90 @@ def _template(old: Parts | None, carried: dict[str, int], new_keys: dict[str, np
     return frozenset(bytes(r).hex() for r in rows), moved
 
 
-def _process(raws: list[RawFile], keys: list[np.ndarray], template: frozenset[str], catalog: dict,
-             settings: IndexSettings, embedder: Embedder, known: KnownVectors, progress: bool,
-             checkpoint: Path | None) -> tuple[Parts, int, int]:
-    """Clean, describe, split, embed and tokenise documents: their parts, as a build from scratch makes them."""
+class _Reads:
+    """Files as a build reads them: the first `RAW_CACHE_CHARS` of text are kept from the first read
+    (hashes and template keys) for processing; the rest are read again when their group comes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._kept: dict[str, RawFile] = {}
+        self._chars = 0
+
+    def first(self, name: str) -> RawFile | Skipped | None:
+        item = self._kept.get(name) or _read(self.root, name)
+        if isinstance(item, RawFile) and name not in self._kept and self._chars + len(item.text) <= RAW_CACHE_CHARS:
+            self._kept[name] = item
+            self._chars += len(item.text)
+        return item
+
+    def forget(self, name: str) -> None:
+        item = self._kept.pop(name, None)
+        if item is not None:
+            self._chars -= len(item.text)
+
+    def again(self, name: str) -> RawFile | None:
+        """The file for processing (None: gone or no longer readable since it was listed)."""
+        item = self._kept.pop(name, None) or _read(self.root, name)
+        return item if isinstance(item, RawFile) else None
+
+
+def _process(names: list[str], raws: _Reads, keys: dict[str, np.ndarray], hashes: dict[str, str],
+             template: frozenset[str], catalog: dict, settings: IndexSettings, embedder: Embedder, known: KnownVectors,
+             progress: bool, checkpoint: Path | None, spill: Path | None) -> tuple[Parts, int, int, list[str]]:
+    """Clean, describe, split, embed and tokenise documents, `PROCESS_CHARS` of text at a time: their
+    parts, as a build from scratch makes them, with their vectors in `spill` (None: in memory).
+
+    Returns:
+        The parts, texts that reused a known vector, distinct texts embedded, and the documents
+        processed (a file gone since it was listed is left out; one changed has its new hash in `hashes`).
+    """
+    groups: list[Parts] = []
+    outs: list[Appender] = []  # made with the first group's vectors
+    done: list[str] = []
+    reused = embedded = 0
+    bar = None
+    if progress and len(names) > 1:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(names), desc="documents", unit="doc")
+    group: list[RawFile] = []
+    chars = 0
+    for k, name in enumerate(names):
+        raw = raws.again(name)
+        if raw is not None:
+            hashes[name] = raw.sha256
+            group.append(raw)
+            chars += len(raw.text)
+        if group and (chars >= PROCESS_CHARS or k == len(names) - 1):
+            parts, r, e = _process_group(group, [keys[x.source] for x in group], template, catalog, settings,
+                                         embedder, known, progress and bar is None, checkpoint)
+            if spill is not None:  # the group's vectors and texts go to disk until all groups are joined
+                width = parts.passage_vectors.shape[1]
+                outs = outs or [Appender(spill / f"{kind}.f32", width) for kind in ("passages", "sentences")]
+                for out, vectors in zip(outs, (parts.passage_vectors, parts.sentence_vectors)):
+                    out.append(vectors)
+                parts.passage_vectors = parts.sentence_vectors = np.zeros((0, width), np.float32)
+                where = spill / f"group-{len(groups)}"
+                parts.passages = SpanTable.concat([parts.passages], Passage.from_row, where / "passages")
+                parts.sentences = SpanTable.concat([parts.sentences], SentenceSpan, where / "sentences")
+            groups.append(parts)
+            done += [x.source for x in group]
+            reused, embedded = reused + r, embedded + e
+            if bar is not None:
+                bar.update(len(group))
+            group, chars = [], 0
+    if bar is not None:
+        bar.close()
+    vectors = tuple(out.close() for out in outs) if outs else None
+    if not groups:
+        groups.append(_process_group([], [], template, catalog, settings, embedder, known, False, None)[0])
+    return Parts.concat(groups, vectors=vectors, spill=spill), reused, embedded, done
+
+
+def _process_group(raws: list[RawFile], keys: list[np.ndarray], template: frozenset[str], catalog: dict,
+                   settings: IndexSettings, embedder: Embedder, known: KnownVectors, progress: bool,
+                   checkpoint: Path | None) -> tuple[Parts, int, int]:
+    """`_process` of documents held in memory at once."""
     documents, excluded, passages, spans, quotable = [], [], [], [], []
     passage_languages: list[str] = []
     sentence_languages: list[str] = []
@@ -354,8 +488,9 @@ def _process(raws: list[RawFile], keys: list[np.ndarray], template: frozenset[st
 
 
 def _assemble(order: list[str], carried: dict[str, int], fresh_names: list[str], old: Parts | None,
-              fresh: Parts) -> Parts:
-    """The documents in `order`: runs of carried ones cut from the previous build, the rest from `fresh`."""
+              fresh: Parts, spill: Path | None = None) -> Parts:
+    """The documents in `order`: runs of carried ones cut from the previous build, the rest from `fresh`
+    (their vectors copied into `spill`, a slice at a time; None: into memory)."""
     if not carried:
         return fresh
     fresh_number = {n: i for i, n in enumerate(fresh_names)}
@@ -366,7 +501,16 @@ def _assemble(order: list[str], carried: dict[str, int], fresh_names: list[str],
             runs[-1][2] += 1
         else:
             runs.append([src, i, i + 1])
-    return Parts.concat([src.take(first, stop) for src, first, stop in runs])
+    return Parts.concat([src.take(first, stop) for src, first, stop in runs], spill=spill)
+
+
+def _join_rows(arrays: list[np.ndarray], path: Path) -> np.ndarray:
+    """The arrays' rows one after the other in a file, copied a slice at a time, memory-mapped."""
+    out = Appender(path, arrays[0].shape[1], arrays[0].dtype)
+    for array in arrays:
+        for part in slices(array):
+            out.append(part)
+    return out.close()
 
 
 def _shift(table: SpanTable, delta: int) -> SpanTable:

@@ -23,24 +23,47 @@ class KnownVectors:
     def __init__(self) -> None:
         self._keys: list[np.ndarray] = []
         self._vectors: list[np.ndarray] = []
+        self._own: list[bool] = []  # added by the running build itself (a text it repeats), not known before it
         self._index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
-        """Vectors and their texts' keys, (n, KEY_BYTES) uint8; a key added before keeps its vector."""
+    def add(self, keys: np.ndarray, vectors: np.ndarray, *, own: bool = False) -> None:
+        """Vectors and their texts' keys, (n, KEY_BYTES) uint8; a key added before keeps its vector.
+
+        Args:
+            own: the running build embedded these (see `external`).
+        """
         self._keys.append(np.ascontiguousarray(keys, np.uint8).reshape(-1, KEY_BYTES))
         self._vectors.append(vectors)
+        self._own.append(own)
         self._index = None
+
+    def external(self, arrays: np.ndarray) -> np.ndarray:
+        """For array numbers as `find` gives them, whether each is a vector known before the build."""
+        own = np.asarray(self._own + [True], bool)  # -1 (not found) reads the last: not external
+        return ~own[arrays]
 
     def prefetch(self, keys: list[bytes]) -> None:
         """Called with every key a build looks up before it looks any up: a store kept elsewhere
         (Milvus) fetches the vectors it holds for them here. These are all in memory already."""
 
     def add_checkpoint(self, folder: Path) -> None:
-        for path in sorted(folder.glob("batch-*.npz")):
+        """The batches a killed build saved in `folder`: keys in memory, vectors memory-mapped."""
+        for path in sorted(folder.glob("batch-*.keys.npy")):
+            vectors = path.with_name(path.name[: -len(".keys.npy")] + ".npy")
+            try:
+                keys = np.load(path, allow_pickle=False)
+                array = np.load(vectors, mmap_mode="r", allow_pickle=False)
+                if array.ndim != 2 or len(array) != len(keys):
+                    raise ValueError(f"{len(keys)} keys for vectors of shape {array.shape}")
+                self.add(keys, array)
+            except Exception:  # a batch cut short by the kill: embedded again
+                path.unlink(missing_ok=True)
+                vectors.unlink(missing_ok=True)
+        for path in sorted(folder.glob("batch-*.npz")):  # an earlier version's batches
             try:
                 with np.load(path, allow_pickle=False) as data:
                     self.add(data["keys"], data["vectors"])
-            except Exception:  # a batch cut short by the kill: embedded again
+            except Exception:
                 path.unlink(missing_ok=True)
 
     def __contains__(self, key: bytes) -> bool:
