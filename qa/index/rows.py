@@ -37,14 +37,18 @@ def slices(array: np.ndarray, chunk_bytes: int = CHUNK_BYTES) -> Iterator[np.nda
         release(array)
 
 
-def save(path: Path, array: np.ndarray, dtype=None) -> None:
-    """`np.save` of `array` (as `dtype`), written a slice at a time so a mapped array is never resident whole."""
+def save(path: Path, array: np.ndarray, dtype=None, transform=None) -> None:
+    """`np.save` of `array` (as `dtype`), written a slice at a time so a mapped array is never resident whole.
+
+    Args:
+        transform: applied to each slice before it is written (the same shape and type out).
+    """
     dtype = np.dtype(dtype or array.dtype)
     with open(path, "wb") as fh:
         np.lib.format.write_array_header_1_0(fh, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
                                                   "shape": tuple(array.shape)})
         for part in slices(array):
-            fh.write(np.ascontiguousarray(part, dtype).tobytes())
+            fh.write(np.ascontiguousarray(transform(part) if transform else part, dtype).tobytes())
 
 
 def write_bytes(fh, data: bytes | mmap.mmap | memoryview) -> None:

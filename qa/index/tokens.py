@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .lexical import BM25Index, tokenize
-from .rows import save
+from .rows import Appender, save
 
 ARRAYS = ("passage_ids", "passage_ptr", "sentence_ids", "sentence_ptr")
 
@@ -49,6 +49,10 @@ class Tokens:
         p_ids, p_ptr = _ragged([[index[t] for t in row] for row in passages])
         s_ids, s_ptr = _ragged([sorted({index[t] for t in row}) for row in sentences])
         return cls(vocab, p_ids, p_ptr, s_ids, s_ptr)
+
+    @classmethod
+    def empty(cls) -> "Tokens":
+        return cls([], np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(1, np.int64))
 
     @property
     def passages(self) -> int:
@@ -115,6 +119,44 @@ class Tokens:
         if len(arrays["passage_ptr"]) < 1 or len(arrays["sentence_ptr"]) < 1:
             raise ValueError("token row pointers are empty")
         return cls(vocab, **arrays)
+
+
+class TokenWriter:
+    """Tokens of parts, one after the other, written to a folder as they come under one growing
+    vocabulary, then renumbered to the sorted vocabulary (`close`): `Tokens.concat` of the parts,
+    without holding their ids, or a vocabulary per part, in memory."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._words: dict[str, int] = {}  # in order of first occurrence
+        self._ids = {kind: Appender(folder / f"{kind}_ids.i32", 1, np.int32) for kind in ("passage", "sentence")}
+        self._lengths: dict[str, list[np.ndarray]] = {"passage": [], "sentence": []}
+
+    def append(self, tokens: "Tokens") -> None:
+        words = self._words
+        move = np.fromiter((words.setdefault(w, len(words)) for w in tokens.vocab), np.int32, count=len(tokens.vocab))
+        for kind in ("passage", "sentence"):
+            self._ids[kind].append(move[np.asarray(getattr(tokens, f"{kind}_ids"))].reshape(-1, 1))
+            self._lengths[kind].append(np.diff(np.asarray(getattr(tokens, f"{kind}_ptr"))))
+
+    def close(self) -> "Tokens":
+        """The tokens, their ids memory-mapped from the folder."""
+        vocab = sorted(self._words)
+        rank = np.empty(len(vocab), np.int32)
+        rank[np.fromiter((self._words[w] for w in vocab), np.int64, count=len(vocab))] = np.arange(len(vocab))
+        # Each part's ids were in the order of its own sorted vocabulary, so renumbering keeps a sentence's ascending.
+        self._words = {}
+        final = self.folder / "tokens"
+        final.mkdir(parents=True, exist_ok=True)
+        arrays = {}
+        for kind in ("passage", "sentence"):
+            ids = self._ids[kind].close().reshape(-1)
+            save(final / f"{kind}_ids.npy", ids, transform=lambda part: rank[part])
+            ptr = np.zeros(sum(len(x) for x in self._lengths[kind]) + 1, np.int64)
+            np.cumsum(np.concatenate(self._lengths[kind]) if self._lengths[kind] else [], out=ptr[1:])
+            np.save(final / f"{kind}_ptr.npy", ptr, allow_pickle=False)
+        (final / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        return Tokens.load(final)
 
 
 def _ragged(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
