@@ -292,7 +292,7 @@ def test_bm25_counted_a_slice_of_passages_at_a_time_is_the_same_matrix(built, mo
     assert len(whole._model.scores["data"]) > 1000
 
 
-def test_a_graph_is_built_when_first_searched_or_saved(tmp_path):
+def test_a_graph_is_built_when_first_searched_or_saved_or_written_at_once(tmp_path):
     from qa.index.dense import DenseIndex
     from qa.settings import AnnSettings
 
@@ -303,7 +303,12 @@ def test_a_graph_is_built_when_first_searched_or_saved(tmp_path):
     assert index.kind == "hnsw"
     scores, ids = index.search(vectors[:3], 5)  # an evaluation corpus, searched in memory
     assert ids[:, 0].tolist() == [0, 1, 2]
-    DenseIndex.build(vectors, settings).save(tmp_path / "dense")  # a build, saved before any search
+    written = DenseIndex.build(vectors, settings, tmp_path / "spill")  # a build: the graph made and written now
+    assert (tmp_path / "spill" / "hnsw.faiss").exists() and written.kind == "hnsw"
+    written.save(tmp_path / "copied")
+    assert (tmp_path / "copied" / "hnsw.faiss").read_bytes() == (tmp_path / "spill" / "hnsw.faiss").read_bytes()
+    assert np.array_equal(written.search(vectors[:3], 5)[1][:, 0], [0, 1, 2])
+    DenseIndex.build(vectors, settings).save(tmp_path / "dense")  # deferred, saved before any search
     loaded = DenseIndex.load(tmp_path / "dense", settings)
     assert loaded.kind == "hnsw" and (tmp_path / "dense" / "hnsw.faiss").exists()
     assert np.array_equal(loaded.search(vectors[:3], 5)[1][:, 0], [0, 1, 2])
