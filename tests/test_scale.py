@@ -152,6 +152,27 @@ def test_a_killed_build_resumes_from_its_last_embedded_batch(tmp_path, seeds_cop
     assert np.allclose(a.dense.vectors, b.dense.vectors, atol=1e-5)
 
 
+def test_a_build_killed_between_groups_resumes_without_embedding_a_saved_text_again(tmp_path, seeds_copy, monkeypatch):
+    import qa.build.corpus
+
+    monkeypatch.setattr(qa.build.corpus, "PROCESS_CHARS", 3000)  # a group per seed or two
+    monkeypatch.setattr(qa.build.vectors, "EMBED_BATCH", 40)
+    index = tmp_path / "index"
+    with pytest.raises(RuntimeError, match="simulated kill"):
+        build_index(seeds_copy, index, embedder=CountingEmbedder(crash_after=4))
+    saved = sum(len(np.load(p)) for p in (index / CHECKPOINT).rglob("batch-*.keys.npy"))
+    assert saved > 0 and list((index / CHECKPOINT).rglob("rows-*"))  # vectors of the groups done, beside them
+    again = CountingEmbedder()
+    report = build_index(seeds_copy, index, embedder=again)
+    fresh = CountingEmbedder()
+    build_index(seeds_copy, tmp_path / "other", embedder=fresh)
+    assert again.texts == fresh.texts - saved and report.embedded == again.texts
+    assert not (index / CHECKPOINT).exists()
+    a, b = load_index(index), load_index(tmp_path / "other")
+    assert np.allclose(a.dense.vectors, b.dense.vectors, atol=1e-5)
+    assert np.allclose(a.quotes.vectors, b.quotes.vectors, atol=1e-5)
+
+
 def test_the_ann_settings_are_recorded_and_a_change_rebuilds(tmp_path, seeds_copy, embedder):
     index = tmp_path / "index"
     settings = IndexSettings(ann=AnnSettings(threshold=10))  # the seeds' ~90 passages get a graph

@@ -42,7 +42,7 @@ from ..embed import Embedder
 from ..errors import SourceError
 from ..index.known_vectors import KEY_BYTES, KnownVectors, text_key
 from ..index.lexical import BM25Index
-from ..index.rows import Appender, slices
+from ..index.rows import Appender, release, slices
 from ..ingest.metadata import describe, load_catalog
 from ..ingest.language import detect
 from ..text import DEFAULT_LANGUAGE, normalize
@@ -52,7 +52,7 @@ from ..settings import IndexSettings
 from ..index.spans import SpanTable
 from ..store import Store, memory_store
 from ..index.tables import BLOCK_KEY_BYTES, DOCUMENT_ROWS, PASSAGE_COLUMNS
-from ..index.tokens import Tokens
+from ..index.tokens import ARRAYS, TokenWriter, Tokens
 from .vectors import embed_reusing
 
 log = logging.getLogger(__name__)
@@ -106,12 +106,12 @@ class Parts:
 
     @classmethod
     def concat(cls, parts: list["Parts"], vectors: tuple[np.ndarray, np.ndarray] | None = None,
-               spill: Path | None = None) -> "Parts":
+               spill: Path | None = None, tokens: Tokens | None = None) -> "Parts":
         """The parts' documents one after the other, their rows renumbered.
 
         Args:
-            vectors: the passage and sentence vectors of the result, where the caller has joined them
-                (on disk); the parts' own are then not read.
+            vectors, tokens: the passage and sentence vectors, and the tokens, of the result, where
+                the caller has joined them (on disk); the parts' own are then not read.
             spill: a folder where the texts (and the vectors, unless given) are joined on disk, a
                 slice at a time, and memory-mapped from; None: joined in memory.
         """
@@ -139,7 +139,7 @@ class Parts:
                    *(vectors or (np.concatenate([getattr(p, name) for p in parts]) for name in
                                  ("passage_vectors", "sentence_vectors"))),
                    *(np.concatenate([getattr(p, name) for p in parts]) for name in ("passage_keys", "sentence_keys")),
-                   Tokens.concat([p.tokens for p in parts]),
+                   tokens or Tokens.concat([p.tokens for p in parts]),
                    np.concatenate([p.block_keys for p in parts]), ptr)
 
 
@@ -282,13 +282,17 @@ def prepare(
     state = {"sources": {**{n: hashes[n] for n in order}, **{s.source: s.sha256 for s in skipped}},
              "catalog": catalog_digest, "languages": languages_of(parts.documents)}
     state["source_stats"] = {n: list(stats[n]) for n in state["sources"] if n in stats}
+    # The graph first, while little else is in memory: built from the mapped vectors, written beside them.
+    dense = DenseIndex.build(parts.passage_vectors, settings.ann, spill and spill / "dense")
     bm25, term_ptr, term_ids = parts.tokens.bm25()
-    if spill is not None:  # kept for the next build to carry over, not needed in memory until then
+    for name in ARRAYS:
+        release(getattr(parts.tokens, name))
+    if spill is not None and not isinstance(parts.tokens.passage_ids, np.memmap):
+        # kept for the next build to carry over, not needed in memory until then
         spill.mkdir(parents=True, exist_ok=True)
-        parts.tokens.save(spill / "tokens")
-        parts.tokens = Tokens.load(spill / "tokens")
+        parts.tokens.save(spill / "tokens-joined")
+        parts.tokens = Tokens.load(spill / "tokens-joined")
     quotes = QuoteIndex(parts.sentences, parts.sentence_vectors, parts.quotable, term_ptr, term_ids)
-    dense = DenseIndex.build(parts.passage_vectors, settings.ann)
     carried_rows = len(parts.passages) + len(parts.sentences) - len(fresh.passages) - len(fresh.sentences)
     return Corpus(parts, skipped, dense, bm25, quotes, state, reused + carried_rows, embedded, fresh_names)
 
@@ -404,6 +408,7 @@ def _process(names: list[str], raws: _Reads, keys: dict[str, np.ndarray], hashes
     """
     groups: list[Parts] = []
     outs: list[Appender] = []  # made with the first group's vectors
+    tokens: TokenWriter | None = None
     done: list[str] = []
     reused = embedded = 0
     bar = None
@@ -411,18 +416,11 @@ def _process(names: list[str], raws: _Reads, keys: dict[str, np.ndarray], hashes
         from tqdm import tqdm
 
         bar = tqdm(total=len(names), desc="documents", unit="doc")
-    group: list[RawFile] = []
-    chars = 0
-    for k, name in enumerate(names):
-        raw = raws.again(name)
-        if raw is not None:
-            hashes[name] = raw.sha256
-            group.append(raw)
-            chars += len(raw.text)
-        if group and (chars >= PROCESS_CHARS or k == len(names) - 1):
+    try:
+        for group in _groups(names, raws, hashes):
             parts, r, e = _process_group(group, [keys[x.source] for x in group], template, catalog, settings,
                                          embedder, known, progress and bar is None, checkpoint)
-            if spill is not None:  # the group's vectors and texts go to disk until all groups are joined
+            if spill is not None:  # the group's vectors, texts and tokens go to disk until all groups are joined
                 width = parts.passage_vectors.shape[1]
                 outs = outs or [Appender(spill / f"{kind}.f32", width) for kind in ("passages", "sentences")]
                 for out, vectors in zip(outs, (parts.passage_vectors, parts.sentence_vectors)):
@@ -431,18 +429,41 @@ def _process(names: list[str], raws: _Reads, keys: dict[str, np.ndarray], hashes
                 where = spill / f"group-{len(groups)}"
                 parts.passages = SpanTable.concat([parts.passages], Passage.from_row, where / "passages")
                 parts.sentences = SpanTable.concat([parts.sentences], SentenceSpan, where / "sentences")
+                tokens = tokens or TokenWriter(spill / "tokens")
+                tokens.append(parts.tokens)
+                parts.tokens = Tokens.empty()
             groups.append(parts)
             done += [x.source for x in group]
             reused, embedded = reused + r, embedded + e
             if bar is not None:
                 bar.update(len(group))
-            group, chars = [], 0
-    if bar is not None:
-        bar.close()
+    finally:  # closed before an error is reported, so the error is the last line
+        if bar is not None:
+            bar.close()
     vectors = tuple(out.close() for out in outs) if outs else None
     if not groups:
         groups.append(_process_group([], [], template, catalog, settings, embedder, known, False, None)[0])
-    return Parts.concat(groups, vectors=vectors, spill=spill), reused, embedded, done
+    joined = Parts.concat(groups, vectors=vectors, spill=spill, tokens=tokens.close() if tokens else None)
+    return joined, reused, embedded, done
+
+
+def _groups(names: list[str], raws: _Reads, hashes: dict[str, str]):
+    """The files of `names` read, in lists of about `PROCESS_CHARS` characters (a file gone since it was
+    listed is left out; one changed since has its new hash put in `hashes`)."""
+    group: list[RawFile] = []
+    chars = 0
+    for name in names:
+        raw = raws.again(name)
+        if raw is None:
+            continue
+        hashes[name] = raw.sha256
+        group.append(raw)
+        chars += len(raw.text)
+        if chars >= PROCESS_CHARS:
+            yield group
+            group, chars = [], 0
+    if group:
+        yield group
 
 
 def _process_group(raws: list[RawFile], keys: list[np.ndarray], template: frozenset[str], catalog: dict,
