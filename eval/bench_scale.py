@@ -2,6 +2,7 @@
 
     .venv/bin/python eval/bench_scale.py --passages 100000 [--vectors synthetic|model] [--json]
     .venv/bin/python eval/bench_scale.py --passages 200000 --sweep-ef 32,48,64,96,128
+    .venv/bin/python eval/bench_scale.py --passages 1000000 --build-only
 
 1. Documents are made of real sentences, recombined: every sentence of the BEIR
    corpora in ../shared/datasets and of the seeds, drawn at random (seeded) into
@@ -12,7 +13,11 @@
    embedding: each text gets a mixture of two real passage vectors (of 2,000 embedded
    once from the same corpora) plus Gaussian noise, normalised. Such vectors cluster as
    text does; uniform random vectors would be the worst case for ANN and say little.
-3. Then: `open_s`, a new Python process importing `qa` and opening the index (no model
+3. The build runs in a new process: `build_s`, its wall time, and `build_peak_mb`, its peak
+   resident memory (the kernel's high-water mark for the process, as `/usr/bin/time -v` reports
+   it; the build starts no processes of its own); `texts_per_passage`, passages and sentences
+   per passage. `--build-only` stops there.
+4. Then: `open_s`, a new Python process importing `qa` and opening the index (no model
    load; PYTHONDONTWRITEBYTECODE as the caller has it), and its `rss_mb` after opening;
    `search_p50_ms`, the index's own dense search of one query, and `flat_search_p50_ms`,
    exact search on the same vectors in the same run; `recall_at_10` of the first against
@@ -150,6 +155,41 @@ print(json.dumps({"open_s": seconds, "rss_mb": rss}))
 """
 
 
+BUILD_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[4])
+import numpy as np
+from qa.build.build import build_index
+if sys.argv[3] == "model":
+    from qa.embed import load_embedder
+    embedder = load_embedder()
+else:
+    from bench_scale import SyntheticEmbedder
+    embedder = SyntheticEmbedder(np.load(sys.argv[3]))
+t = time.perf_counter()
+report = build_index(sys.argv[1], sys.argv[2], embedder=embedder, keep_builds=1)
+print(json.dumps({"build_s": time.perf_counter() - t, "passages": report.passages, "embedded": report.embedded,
+                  "texts": report.passages + report.sentences}))
+"""
+
+
+def measure_build(docs: Path, index: Path, vectors: str, cache: Path) -> dict:
+    """Build in a new process: its wall time and its peak resident memory (the process's high-water
+    mark, as `/usr/bin/time -v` reports it; the build starts no processes of its own)."""
+    import resource
+
+    base = str(cache / f"base-{BASE_VECTORS}.npy") if vectors == "synthetic" else "model"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = subprocess.run([sys.executable, "-c", BUILD_SCRIPT, str(docs), str(index), base, str(ROOT / "eval")],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    row = json.loads(out.stdout.strip().splitlines()[-1])
+    row["build_peak_mb"] = round(max(peak, before) / 1024, 1)  # ru_maxrss: KiB on Linux
+    row["texts_per_passage"] = round(row.pop("texts") / row["passages"], 2)
+    return row
+
+
 def measure_open(index: Path, runs: int = 3) -> dict:
     """Median over `runs` new processes (the first also warms the page cache)."""
     rows = []
@@ -219,6 +259,8 @@ def main() -> None:
                     help="then add one document to the folder and time the rebuild, RUNS times (each run's "
                          "document replaces the last one's); add_one_s is the median")
     ap.add_argument("--skip-build", action="store_true", help="open the index an earlier run left in --work")
+    ap.add_argument("--build-only", action="store_true", help="write the documents, build (timed, with its peak "
+                                                                  "memory), and stop")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -238,17 +280,20 @@ def main() -> None:
         embedder = Embedder()
     else:
         embedder = SyntheticEmbedder(base_vectors(cache))
-    report, build_s = None, None
+    built = {}
     if not (args.skip_build and (index / "CURRENT").exists()):
-        t = time.perf_counter()
-        report = build_index(docs, index, embedder=embedder, progress=sys.stderr.isatty(), keep_builds=1)
-        build_s = time.perf_counter() - t
+        built = measure_build(docs, index, args.vectors, cache)
+        print(f"build: {json.dumps(built)}", file=sys.stderr, flush=True)
+    if args.build_only:
+        return
     idx = load_index(index)
-    model_rate = args.vectors == "model" and report is not None and report.embedded
+    build_s = built.get("build_s")
+    model_rate = args.vectors == "model" and built.get("embedded")
     row = {"passages": len(idx.passages), "sentences": len(idx.quotes), "documents": files, "vectors": args.vectors,
            "dense_index": idx.dense.kind, "build_s": round(build_s, 1) if build_s else None,
-           "build_passages_per_s": round(report.passages / build_s, 1) if model_rate else None,
-           "embedded": report.embedded if report else None, "disk_mb": round(folder_mb(idx.path), 1)}
+           "build_passages_per_s": round(built["passages"] / build_s, 1) if model_rate else None,
+           "build_peak_mb": built.get("build_peak_mb"), "texts_per_passage": built.get("texts_per_passage"),
+           "embedded": built.get("embedded"), "disk_mb": round(folder_mb(idx.path), 1)}
     row.update(measure_open(index))
 
     probe = SyntheticEmbedder(embedder.base) if args.vectors == "synthetic" else embedder
@@ -295,7 +340,7 @@ def main() -> None:
         row["add_one_runs_s"] = [round(r, 2) for r in runs]
         row["add_one_embedded"] = again.embedded
     row = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}
-    keys = ["passages", "dense_index", "build_passages_per_s", "disk_mb", "open_s", "rss_mb", "search_p50_ms",
+    keys = ["passages", "dense_index", "build_passages_per_s", "build_peak_mb", "disk_mb", "open_s", "rss_mb", "search_p50_ms",
             "flat_search_p50_ms", "recall_at_10", "ask_p50_ms", "first_ask_s"] + (["add_one_s"] if args.add_one else [])
     print(" | ".join(keys))
     print(" | ".join(str(row[k]) for k in keys))
