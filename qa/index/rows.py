@@ -19,7 +19,8 @@ CHUNK_BYTES = 16 << 20  # what one slice of a copy holds in memory
 
 def release(array: np.ndarray) -> None:
     """Drop the resident pages of the file `array` is mapped from (nothing for an array in memory).
-    The data stays in the file and the page cache; reading it again maps it back in."""
+    The data stays in the file and the page cache; reading it again maps it back in. For read-only
+    mappings, as every one in this package is: a private writable mapping would lose its writes."""
     base = array
     while base is not None and not isinstance(base, mmap.mmap):
         base = getattr(base, "_mmap", None) or getattr(base, "base", None)
