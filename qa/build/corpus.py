@@ -42,7 +42,7 @@ from ..embed import Embedder
 from ..errors import SourceError
 from ..index.known_vectors import KEY_BYTES, KnownVectors, text_key
 from ..index.lexical import BM25Index
-from ..index.rows import Appender, release, slices
+from ..index.rows import Appender, release, slices, trim_heap
 from ..ingest.metadata import describe, load_catalog
 from ..ingest.language import detect
 from ..text import DEFAULT_LANGUAGE, normalize
@@ -283,6 +283,8 @@ def prepare(
              "catalog": catalog_digest, "languages": languages_of(parts.documents)}
     state["source_stats"] = {n: list(stats[n]) for n in state["sources"] if n in stats}
     # The graph first, while little else is in memory: built from the mapped vectors, written beside them.
+    if spill is not None:
+        trim_heap()
     dense = DenseIndex.build(parts.passage_vectors, settings.ann, spill and spill / "dense")
     bm25, term_ptr, term_ids = parts.tokens.bm25()
     for name in ARRAYS:
@@ -432,6 +434,7 @@ def _process(names: list[str], raws: _Reads, keys: dict[str, np.ndarray], hashes
                 tokens = tokens or TokenWriter(spill / "tokens")
                 tokens.append(parts.tokens)
                 parts.tokens = Tokens.empty()
+                trim_heap()  # what the group's objects and the model's activations held
             groups.append(parts)
             done += [x.source for x in group]
             reused, embedded = reused + r, embedded + e
