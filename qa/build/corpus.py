@@ -42,7 +42,7 @@ from ..embed import Embedder
 from ..errors import SourceError
 from ..index.known_vectors import KEY_BYTES, KnownVectors, text_key
 from ..index.lexical import BM25Index
-from ..index.rows import Appender, release, slices, trim_heap
+from ..index.rows import Appender, join_rows, release, trim_heap
 from ..ingest.metadata import describe, load_catalog
 from ..ingest.language import detect
 from ..text import DEFAULT_LANGUAGE, normalize
@@ -119,7 +119,7 @@ class Parts:
         if spill is not None:
             where = spill / f"joined-{next(_JOINS)}"
             if vectors is None:
-                vectors = tuple(_join_rows([getattr(p, kind) for p in parts], where / f"{kind}.f32")
+                vectors = tuple(join_rows([getattr(p, kind) for p in parts], where / f"{kind}.f32")
                                 for kind in ("passage_vectors", "sentence_vectors"))
         passages, offset = [], 0
         for p in parts:
@@ -526,15 +526,6 @@ def _assemble(order: list[str], carried: dict[str, int], fresh_names: list[str],
         else:
             runs.append([src, i, i + 1])
     return Parts.concat([src.take(first, stop) for src, first, stop in runs], spill=spill)
-
-
-def _join_rows(arrays: list[np.ndarray], path: Path) -> np.ndarray:
-    """The arrays' rows one after the other in a file, copied a slice at a time, memory-mapped."""
-    out = Appender(path, arrays[0].shape[1], arrays[0].dtype)
-    for array in arrays:
-        for part in slices(array):
-            out.append(part)
-    return out.close()
 
 
 def _shift(table: SpanTable, delta: int) -> SpanTable:

@@ -68,6 +68,15 @@ def map_bytes(path: Path) -> bytes | mmap.mmap:
         return mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ) if size else b""
 
 
+def join_rows(arrays: list[np.ndarray], path: Path) -> np.ndarray:
+    """The arrays' rows one after the other in a raw file at `path`, copied a slice at a time, mapped."""
+    out = Appender(path, arrays[0].shape[1], arrays[0].dtype)
+    for array in arrays:
+        for part in slices(array):
+            out.append(part)
+    return out.close()
+
+
 def trim_heap() -> None:
     """Hand the heap's free memory back to the system (glibc's `malloc_trim`; nothing where there is
     none). Freed Python objects and torch's activations otherwise stay resident: 350 MB after

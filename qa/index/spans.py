@@ -161,7 +161,7 @@ class SpanTable(Sequence):
                        np.concatenate([np.asarray(t.columns[k], np.int64) for t in tables]))
                    for k in keys} if tables else {k: np.zeros(0, np.int64) for k in keys}
         if folder is None:
-            text = b"".join(bytes(t) for t in texts)
+            text = b"".join(texts)  # bytes, or views of mapped files
         else:
             folder.mkdir(parents=True, exist_ok=True)
             with (folder / "text.bin").open("wb") as fh:

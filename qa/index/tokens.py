@@ -148,7 +148,6 @@ class TokenWriter:
         self._words = {}
         final = self.folder / "tokens"
         final.mkdir(parents=True, exist_ok=True)
-        arrays = {}
         for kind in ("passage", "sentence"):
             ids = self._ids[kind].close().reshape(-1)
             save(final / f"{kind}_ids.npy", ids, transform=lambda part: rank[part])
