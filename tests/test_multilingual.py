@@ -12,6 +12,7 @@ from conftest import ROOT, SEEDS, read_source
 
 from qa.build.model_choice import ENGLISH_MODEL, MULTILINGUAL_MODEL, choose_model
 from qa.embed import backend_of, load_embedder
+from qa.answer import answer_type
 from qa.engine import Engine
 from qa.ingest.language import detect
 from qa.settings import AnswerParams
@@ -118,3 +119,10 @@ def test_questions_in_the_documents_language_and_in_english_find_the_answer(worl
 def test_an_off_topic_question_abstains_with_the_multilingual_model(world):
     _, engine, _ = world
     assert engine.ask("Which stocks should I buy next year?").abstained
+
+
+def test_numbers_and_years_are_found_where_they_abut_other_characters():
+    """Chinese and Japanese write a number against its word ("1850年"); `\\b` finds no edge there."""
+    assert answer_type.offers("date", "他于1850年出生。") and answer_type.offers("number", "共有24名球员。")
+    assert answer_type.offers("date", "born in 1850.") and not answer_type.offers("date", "call 185012 now")
+    assert not answer_type.offers("number", "no digits here")

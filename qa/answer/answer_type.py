@@ -29,8 +29,10 @@ QUESTION_TYPES: dict[str, re.Pattern] = {
 }
 
 OFFERS: dict[str, re.Pattern] = {
-    "number": re.compile(rf"\b\d[\d,.]*\b|\b(?:{_NUMBER_WORDS})\b", re.I),
-    "date": re.compile(rf"\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}|\b(?:1[89]|20)\d{{2}}\b|"
+    # Digits are bounded by other digits, not by `\b`: in Chinese or Japanese a number abuts word
+    # characters ("1850年"), and any script's digits count (`\d` is Unicode).
+    "number": re.compile(rf"(?<!\d)\d[\d,.]*|\b(?:{_NUMBER_WORDS})\b", re.I),
+    "date": re.compile(rf"\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}|(?<!\d)(?:1[89]|20)\d{{2}}(?!\d)|"
                        r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today)\b|"
                        r"\b\d{4}-\d{2}-\d{2}\b", re.I),
     # Two capitalised words in a row, not at the start of the sentence: a name ("Aziz Nasirzadeh").
