@@ -236,7 +236,7 @@ class Engine:
         """Ranked passages for `query`, optionally only from the named source files."""
         with answering(self.embedder):
             q = self.read(check_question(query))
-            return self.search_with(q.terms, q.vector, mode, _check_k(k), sources)
+            return self.search_with(q.terms, q.vector, mode, _check_k(k), sources, q.language)
 
     def ask(self, question: str, *, k: int = 5, sources: list[str] | None = None,
             history: list[str] | tuple[str, ...] = ()) -> Answer:
@@ -315,18 +315,19 @@ class Engine:
         vector = query.vector if vector is None else vector
         lexical = lexicon.weights(query.terms) if lexical is None else lexical
         weights = lexicon.idf_by_id(query.terms) if weights is None else weights
-        hits = self.search_with(lexical, vector, "hybrid", max(k, pool or self.answer_params.quote_from), sources)
+        hits = self.search_with(lexical, vector, "hybrid", max(k, pool or self.answer_params.quote_from), sources,
+                                query.language)
         return compose(query.text, vector, weights, hits, self.store, self.sources, self.answer_params, k=k, keep=keep,
                        follow_up=follow_up, ranker=ranker, ranking=ranking, language=query.language)
 
-    def search_with(self, query: list[str] | Weights, vector, mode, k, sources) -> list[Hit]:
-        """Ranked passages for a question already tokenised (or weighted) and embedded."""
+    def search_with(self, query: list[str] | Weights, vector, mode, k, sources, language: str = "") -> list[Hit]:
+        """Ranked passages for a question already tokenised (or weighted) and embedded, in `language`."""
         if mode not in MODES:
             raise InputError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
         if not sources:
-            return self.retriever.search_vector(query, vector, mode=mode, k=k)
+            return self.retriever.search_vector(query, vector, mode=mode, k=k, language=language)
         self._check_sources(sources)
-        return self.retriever.search_vector(query, vector, mode=mode, k=k, sources=sources)
+        return self.retriever.search_vector(query, vector, mode=mode, k=k, sources=sources, language=language)
 
     def _check_sources(self, sources: list[str] | None) -> None:
         if not sources:

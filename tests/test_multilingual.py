@@ -14,6 +14,7 @@ from qa.build.model_choice import ENGLISH_MODEL, MULTILINGUAL_MODEL, choose_mode
 from qa.embed import backend_of, load_embedder
 from qa.answer import answer_type
 from qa.engine import Engine
+from qa.retrieval.search import _Search
 from qa.ingest.language import detect
 from qa.settings import AnswerParams
 from qa.text import query_terms, tokenize
@@ -126,3 +127,21 @@ def test_numbers_and_years_are_found_where_they_abut_other_characters():
     assert answer_type.offers("date", "他于1850年出生。") and answer_type.offers("number", "共有24名球员。")
     assert answer_type.offers("date", "born in 1850.") and not answer_type.offers("date", "call 185012 now")
     assert not answer_type.offers("number", "no digits here")
+
+
+def test_passages_in_another_language_do_not_move_a_question(world):
+    """Pseudo-relevance feedback moves a question toward its top passages; passages in another language
+    would pull it toward their language more than toward their topic, so they give none."""
+    _, engine, _ = world
+    retriever, question = engine.retriever, IN_ENGLISH["ru_article.txt"]
+    vector = engine.embed([question])[0]
+    assert retriever._feedback_language("") is None and retriever._feedback_language("en") == "en"
+    assert retriever._feedback_language("fr") == ""  # no document in French: none gives feedback
+    fed = retriever.search_vector(question, vector, k=20)
+    assert any("feedback" in h.ranks for h in fed)
+    unfed = retriever.search_vector(question, vector, k=20, language="fr")
+    assert not any("feedback" in h.ranks for h in unfed)
+    language = np.array([engine.sources[p.source].language for p in engine.store.passages(range(len(engine.store)))])
+    russian, chinese = np.flatnonzero(language == "ru"), np.flatnonzero(language == "zh")
+    search = _Search(engine.store, {}, None, "ru")
+    assert search._in_language(russian) and not search._in_language(np.concatenate([russian, chinese[:1]]))

@@ -9,7 +9,10 @@ Modes (a registry; `MODES` lists them for every surface):
   (Rocchio), is searched again, and the result is fused with BM25 by a convex
   combination of min-max normalised scores over the union of both candidate
   lists. One setting for every corpus, chosen by measurement on the seeds gold
-  set and two BEIR sets (docs/evaluation.md).
+  set and two BEIR sets (docs/evaluation.md). When the question's language is
+  known and a top passage is in another, there is no feedback: the mean of
+  passages in another language pulls the query toward their language more than
+  toward their topic (measured on XQuAD, docs/languages.md).
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ class Retriever:
         return self.store.lexicon
 
     def search(self, query: str, *, mode: str = "hybrid", k: int = 10, params: RetrievalParams | None = None,
-               sources: Sequence[str] | None = None) -> list[Hit]:
+               sources: Sequence[str] | None = None, language: str = "") -> list[Hit]:
         """Rank passages for `query`.
 
         Args:
@@ -89,13 +92,15 @@ class Retriever:
             k: how many hits to return.
             params: override the retriever's hybrid parameters.
             sources: only passages of these source files.
+            language: the query's language (ISO 639-1; "" when unknown): the hybrid gives no feedback
+                when a top passage is of a document in another language.
         """
         vector = self.embedder.encode_queries([normalize(query)])[0]
-        return self.search_vector(query, vector, mode=mode, k=k, params=params, sources=sources)
+        return self.search_vector(query, vector, mode=mode, k=k, params=params, sources=sources, language=language)
 
     def search_vector(self, query: str | list[str] | Weights, vector: np.ndarray, *, mode: str = "hybrid",
                       k: int = 10, params: RetrievalParams | None = None,
-                      sources: Sequence[str] | None = None) -> list[Hit]:
+                      sources: Sequence[str] | None = None, language: str = "") -> list[Hit]:
         """As `search`, with the query already embedded.
 
         Args:
@@ -116,8 +121,9 @@ class Retriever:
         else:
             weights = self.lexicon.weights(query_terms(query, self.languages) if isinstance(query, str) else query)
         lists: dict[str, np.ndarray] = {}
-        ids, scores = MODES[mode](_Search(self.store, weights, None if sources is None else list(sources)),
-                                  vector, params, lists)
+        search = _Search(self.store, weights, None if sources is None else list(sources),
+                         self._feedback_language(language))
+        ids, scores = MODES[mode](search, vector, params, lists)
         if not len(ids):
             return []
         order = np.argsort(-scores, kind="stable")[:k]
@@ -131,14 +137,23 @@ class Retriever:
             for r, (i, pid, passage) in enumerate(zip(order, top, self.store.passages(top)))
         ]
 
+    def _feedback_language(self, language: str) -> str | None:
+        """The language the feedback passages must be in: None when any will do (the language is
+        unknown, or it is the folder's only one), "" when none can be (no document is in it)."""
+        if not language or self.languages == (language,):
+            return None
+        return language if language in self.languages else ""
+
 
 @dataclass(frozen=True)
 class _Search:
-    """One search: the store, the query's BM25 weights, and the sources it may return (None: all)."""
+    """One search: the store, the query's BM25 weights, the sources it may return (None: all), and the
+    language its feedback passages must all be in (None: any; "": there is no feedback)."""
 
     store: Store
     weights: Weights
     sources: list[str] | None
+    feedback_language: str | None = None
 
     # -- modes: each returns (candidate ids, their scores) and records the ranked lists it used -----
 
@@ -171,9 +186,22 @@ class _Search:
             return ids, fused
         first = dense if params.feedback_from == "dense" else fused
         top = np.argsort(-first, kind="stable")[: params.feedback_docs]
+        if not self._in_language(ids[top]):
+            return ids, fused
         moved = fusion.rocchio(vector, vectors[top], params.feedback_weight)
         ids, dense, lexical, _ = self._candidates(moved, params, lists, "feedback")
         return ids, fusion.convex(dense, lexical, params.alpha)
+
+    def _in_language(self, ids: np.ndarray) -> bool:
+        """Whether the passages `ids` may give feedback: each of a document in `feedback_language` (or
+        of one too short to tell)."""
+        if self.feedback_language is None:
+            return True
+        if not self.feedback_language:
+            return False
+        sources = self.store.sources
+        return all(getattr(sources.get(p.source), "language", "") in ("", self.feedback_language)
+                   for p in self.store.passages(ids))
 
 
 MODES = {
