@@ -12,8 +12,11 @@ default of its own.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -153,15 +156,43 @@ class AnswerParams:
     disagreement_similarity: float = 0.6
     disagreement_pool: int = 10
     quote_from: int = 8
+    # The model's measured language offsets (`language_offsets`): {"pairs": {asked: {language: offset}},
+    # "across": offset for a pair of two languages not measured}. Empty: none (an English model).
+    language_offsets: dict = field(default_factory=dict, compare=False)
 
     def threshold(self, across: bool) -> float:
         """The relevance a sentence needs to be quoted: `abstain_below`, or across languages its own."""
         return self.abstain_below if not across or self.abstain_below_across is None else self.abstain_below_across
 
+    def offset(self, asked: str, language: str) -> float:
+        """How far the model's cosines for a question in `asked` and a sentence in `language` sit above
+        its English ones, which the thresholds were measured on. Not measured for the pair: 0 within one
+        language, the mean across languages (`across`) between two; 0 where a language is unknown ("")."""
+        if not self.language_offsets or not asked or not language:
+            return 0.0
+        found = self.language_offsets["pairs"].get(asked, {}).get(language)
+        if found is not None:
+            return found
+        return 0.0 if asked == language else self.language_offsets["across"]
+
     @classmethod
     def for_model(cls, model_id: str) -> "AnswerParams":
-        """The defaults, with what was measured for the embedding model `model_id` (`FOR_MODEL`)."""
-        return cls(**next((v for name, v in FOR_MODEL.items() if name in model_id), {}))
+        """The defaults, with what was measured for the embedding model `model_id` (`FOR_MODEL`, and its
+        language offsets)."""
+        name = next((name for name in FOR_MODEL if name in model_id), None)
+        return cls(**FOR_MODEL[name], language_offsets=language_offsets(name)) if name else cls()
+
+
+def language_offsets(model: str) -> dict:
+    """For an embedding model, per pair of languages (the question's, then the sentence's), how far its
+    cosines sit above its English-English ones; read from `language_offsets.json` (written by
+    eval/language_offsets.py), empty for a model it does not list."""
+    return _offsets_file().get(model, {})
+
+
+@functools.cache
+def _offsets_file() -> dict:
+    return json.loads((Path(__file__).with_name("language_offsets.json")).read_text(encoding="utf-8"))
 
 
 # Answer settings per embedding model, where its measurements chose other values than the defaults
@@ -169,9 +200,11 @@ class AnswerParams:
 # own range (multilingual-e5's around 0.75-0.85 for unrelated texts), so where to abstain is chosen per
 # model. For multilingual-e5 relevance is the cosine alone: term share inflated the relevance of
 # off-topic sentences that share a word, and cannot exist across languages, so it only ranks
-# (overlap_bonus = 0.3 + 0.2, as before, leaving the ranking unchanged). Across languages the cosine
-# runs lower, so a sentence in another language than the question's has a threshold of its own.
-FOR_MODEL = {"multilingual-e5-small": dict(abstain_below=0.82, abstain_below_across=0.75, lexical_weight=0.0,
+# (overlap_bonus = 0.3 + 0.2, as before, leaving the ranking unchanged). Its cosines also sit higher or
+# lower by the two languages (Chinese with Chinese high, across languages low): its language offsets
+# (`language_offsets`) take that off, so a threshold serves every pair; across languages it is a little
+# lower, where e5-small separates answers from unrelated sentences less well (docs/languages.md).
+FOR_MODEL = {"multilingual-e5-small": dict(abstain_below=0.82, abstain_below_across=0.79, lexical_weight=0.0,
                                            overlap_bonus=0.5)}
 
 

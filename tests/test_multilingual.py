@@ -122,13 +122,6 @@ def test_an_off_topic_question_abstains_with_the_multilingual_model(world):
     assert engine.ask("Which stocks should I buy next year?").abstained
 
 
-def test_numbers_and_years_are_found_where_they_abut_other_characters():
-    """Chinese and Japanese write a number against its word ("1850年"); `\\b` finds no edge there."""
-    assert answer_type.offers("date", "他于1850年出生。") and answer_type.offers("number", "共有24名球员。")
-    assert answer_type.offers("date", "born in 1850.") and not answer_type.offers("date", "call 185012 now")
-    assert not answer_type.offers("number", "no digits here")
-
-
 def test_passages_in_another_language_do_not_move_a_question(world):
     """Pseudo-relevance feedback moves a question toward its top passages; passages in another language
     would pull it toward their language more than toward their topic, so they give none."""
@@ -145,3 +138,28 @@ def test_passages_in_another_language_do_not_move_a_question(world):
     russian, chinese = np.flatnonzero(language == "ru"), np.flatnonzero(language == "zh")
     search = _Search(engine.store, {}, None, "ru")
     assert search._in_language(russian) and not search._in_language(np.concatenate([russian, chinese[:1]]))
+
+
+def test_numbers_and_years_are_found_where_they_abut_other_characters():
+    """Chinese and Japanese write a number against its word ("1850年"); `\\b` finds no edge there."""
+    assert answer_type.offers("date", "他于1850年出生。") and answer_type.offers("number", "共有24名球员。")
+    assert answer_type.offers("date", "born in 1850.") and not answer_type.offers("date", "call 185012 now")
+    assert not answer_type.offers("number", "no digits here")
+
+
+def test_the_multilingual_models_cosines_are_taken_off_by_its_measured_language_offsets():
+    e5, english = AnswerParams.for_model(MULTILINGUAL_MODEL), AnswerParams.for_model(ENGLISH_MODEL)
+    assert set(e5.language_offsets["pairs"]) >= {"en", "ru", "ar", "zh", "de", "hi"}
+    assert e5.offset("en", "en") == 0.0 and e5.offset("zh", "zh") > 0.03  # Chinese with Chinese runs high
+    assert all(e5.offset("en", x) < 0 for x in ("ru", "ar", "zh"))  # across languages, low
+    assert e5.offset("fa", "fa") == 0.0 and e5.offset("en", "fa") == e5.language_offsets["across"]
+    assert e5.offset("", "ru") == 0.0 and english.offset("en", "ru") == 0.0 and not english.language_offsets
+
+
+def test_a_quote_across_languages_shows_the_offset_its_relevance_lost(world):
+    _, engine, _ = world
+    answer = engine.ask(IN_ENGLISH["ru_article.txt"])
+    why = answer.quotes[0].why
+    assert answer.quotes[0].language == "ru" and why["language_offset"] == pytest.approx(engine.answer_params.offset("en", "ru"), abs=1e-6)
+    assert why["relevance"] == pytest.approx(why["similarity"] - why["language_offset"], abs=1e-5)
+    assert why["score"]["total"] == pytest.approx(sum(v for k, v in why["score"].items() if k != "total"), abs=1e-5)

@@ -138,7 +138,8 @@ def compose(
             and so abstention, stays the question's.
         language: the question's language: the sentences of documents in another language are scored
             without term overlap, which across languages matches only by accident (names, numbers,
-            words a stemmer left alone).
+            words a stemmer left alone), and each sentence's cosine loses the model's offset for the
+            two languages (`AnswerParams.offset`).
     """
     shown = hits[:k] if k else hits
     kind = answer_type.question_type(question)
@@ -148,7 +149,13 @@ def compose(
         info = sources.get(source)
         return bool(language) and info is not None and info.language not in ("", language)
 
-    ranked = _candidates(kind, question_vector, question_weights, hits, store, params, ranking, foreign)
+    def offset(source: str) -> float:
+        """The model's offset for the question's language and the source's (looked up per candidate only)."""
+        info = sources.get(source)
+        return params.offset(language, info.language if info is not None else "")
+
+    ranked = _candidates(kind, question_vector, question_weights, hits, store, params, ranking, foreign,
+                         offset if params.language_offsets else None)
     bearing = ranked if keep is None else [c for c in ranked if keep(c)]
     relevance = max((c.relevance for c in bearing), default=0.0)
 
@@ -204,11 +211,11 @@ def candidates(question: str, question_vector: np.ndarray, question_weights: dic
 
 
 def _candidates(kind: str | None, question_vector: np.ndarray, question_weights: dict[int, float], hits: list[Hit],
-                store: Store, params: AnswerParams, ranking=None,
-                foreign: Callable[[str], bool] | None = None) -> list[Candidate]:
+                store: Store, params: AnswerParams, ranking=None, foreign: Callable[[str], bool] | None = None,
+                offset: Callable[[str], float] | None = None) -> list[Candidate]:
     """`candidates`, for a question whose kind of answer (`answer_type.question_type`) is known."""
     return quotes.candidates(question_vector, question_weights, hits, store, params, kind=kind, ranking=ranking,
-                             foreign=foreign)
+                             foreign=foreign, offset=offset)
 
 
 def _conflicting(chosen: list[Candidate], pool: list[Candidate], params: AnswerParams, limit: int = 2) -> list[Candidate]:

@@ -6,6 +6,10 @@ is split or embedded per question. A sentence's *relevance* is the cosine of
 its stored embedding with the question's plus the IDF-weighted share of the
 question's terms it contains (so rare names count more than common words);
 relevance is comparable across questions and is what abstention thresholds.
+Each model's cosines sit higher or lower by the languages of the question and
+the sentence (multilingual-e5's Chinese pairs run high, its pairs across
+languages low), so the model's measured offset for the pair is taken off the
+cosine (`AnswerParams.offset`): the thresholds then hold for every pair.
 Quotes are *ranked* by relevance plus the hybrid score of the passage they
 come from (a follow-up ranks them with a question that leans less on the
 conversation than the one it was searched with: `ranking`). The weights were
@@ -85,8 +89,11 @@ class Candidate:
     Attributes:
         score: what quotes are ranked by: relevance (or, with a separate ranking question, its
             similarity and term overlap) plus the weighted passage score and bonuses.
-        relevance: what abstention is decided on: similarity plus the weighted term overlap.
+        relevance: what abstention is decided on: similarity, less the language offset, plus the
+            weighted term overlap.
         similarity, overlap: the parts of relevance (cosine; weighted share of question terms).
+        offset: how far the model's cosines sit above its English ones for the question's language
+            and the sentence's (`AnswerParams.offset`; 0 for English, and for a model with none).
         ranked_similarity, ranked_overlap: the same for the question it is ranked with, which are
             `similarity` and `overlap` unless a separate ranking question was given.
         sentence: the sentence's number in the quote index.
@@ -108,6 +115,7 @@ class Candidate:
     terms: tuple[int, ...] = ()  # its distinct BM25 vocabulary ids
     ranked_similarity: float = 0.0
     ranked_overlap: float = 0.0
+    offset: float = 0.0
 
 
 def candidates(
@@ -120,6 +128,7 @@ def candidates(
     kind: str | None = None,
     ranking: tuple[np.ndarray, dict[int, float]] | None = None,
     foreign: Callable[[str], bool] | None = None,
+    offset: Callable[[str], float] | None = None,
 ) -> list[Candidate]:
     """Every quotable sentence of the hits' passages, scored, best first (each sentence once).
 
@@ -139,6 +148,9 @@ def candidates(
             relevance, and so abstention, stays the question's.
         foreign: whether a source is in another language than the question's: when a sentence of one is
             a candidate, no sentence gets term overlap (it could favour only those in the question's language).
+        offset: per source, the language offset taken off its sentences' cosines (None: none). It
+            shifts every sentence of one language alike, so it reorders only sentences of different
+            languages.
     """
     lexical_weight, passage_weight = params.lexical_weight, params.passage_weight
     type_weight, overlap_bonus = params.type_weight, params.overlap_bonus
@@ -159,13 +171,14 @@ def candidates(
     # can have, would rank them above better ones in another language, so none of them gets it.
     across = foreign is not None and any(foreign(rows.spans[r].source) for r in keep)
     overlap = np.zeros(len(keep)) if across else term_overlap(terms, question_weights)
-    relevance = similarity + lexical_weight * overlap
+    base = np.zeros(len(keep)) if offset is None else np.array([offset(rows.spans[r].source) for r in keep])
+    relevance = similarity - base + lexical_weight * overlap
     if ranking is None:
         ranked_similarity, ranked_overlap, ranked_relevance = similarity, overlap, relevance
     else:
         ranked_similarity = vectors @ ranking[0]
         ranked_overlap = np.zeros(len(keep)) if across else term_overlap(terms, ranking[1])
-        ranked_relevance = ranked_similarity + lexical_weight * ranked_overlap
+        ranked_relevance = ranked_similarity - base + lexical_weight * ranked_overlap
     out = []
     for row, r in enumerate(keep):
         i, span = int(rows.ids[r]), rows.spans[r]
@@ -176,7 +189,7 @@ def candidates(
         out.append(Candidate(span.text, span.source, span.start, span.end, float(score), float(relevance[row]),
                              hit.passage.id, vectors[row], float(similarity[row]), float(overlap[row]), i,
                              float(hit.score), match, tuple(int(t) for t in rows.terms[r]),
-                             float(ranked_similarity[row]), float(ranked_overlap[row])))
+                             float(ranked_similarity[row]), float(ranked_overlap[row]), float(base[row])))
     return sorted(out, key=lambda c: -c.score)
 
 
@@ -244,11 +257,13 @@ def why(c: Candidate, hit, params: AnswerParams, *, kind: str | None, reason: st
         "passage": {"id": c.passage_id, "ranks": dict(hit.ranks) if hit is not None else {},
                     "hybrid_score": round(c.passage_score, 6)},
         "similarity": round(c.similarity, 6),
+        "language_offset": round(c.offset, 6),
         "term_overlap": round(c.overlap, 6),
         "relevance": round(c.relevance, 6),
         "score": {
             "total": round(c.score, 6),
             "similarity": round(c.ranked_similarity, 6),
+            "language_offset": round(-c.offset, 6),
             "term_overlap": round((params.lexical_weight + params.overlap_bonus) * c.ranked_overlap, 6),
             "passage": round(params.passage_weight * c.passage_score, 6),
             "question_type": round(params.type_weight * c.type_match, 6),
