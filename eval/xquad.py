@@ -3,6 +3,7 @@
     .venv/bin/python eval/xquad.py --docs ru --questions en --model multilingual-e5-small [--part tune|report|all]
     .venv/bin/python eval/xquad.py --table [--models all-MiniLM-L6-v2,multilingual-e5-small] [--json]
     .venv/bin/python eval/xquad.py --absent --docs en --questions en --model ...   # questions about articles not in the folder
+    .venv/bin/python eval/xquad.py --mixed [--part report] [--json]   # half the articles in English, half in Russian
 
 Data: `../shared/datasets/xquad` (the even-indexed half of XQuAD; the odd half is held out and never read).
 Each paragraph is written as one document (its article's title, a blank line, the paragraph), the folder is
@@ -16,6 +17,9 @@ the 2nd, 4th, …), so settings are chosen on one part and reported on the other
 folder from every other article of the part and asks the questions of the rest: each should abstain.
 `--sweep` answers without abstaining and prints, per threshold on the best quote's relevance, how many
 answerable questions would abstain and how many about absent articles would.
+`--mixed` writes the part's articles alternately in English and Russian into one folder, builds it with
+`--model auto` (no model named), and asks every question in English and in Russian: each group of rows is
+the questions in one language about the articles in one language.
 Built folders are kept under `~/.cache/qa-cite/xquad`, keyed by language, part and model.
 """
 
@@ -77,6 +81,58 @@ def questions(docs: str, asked: str, part: str) -> list[Question]:
             for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
 
 
+MIXED = ("en", "ru")  # the languages of a mixed folder, article by article
+
+
+def mixed_folder(folder: Path, part: str) -> dict[str, str]:
+    """The part's articles, alternately in each language of `MIXED`, one file per paragraph; returns each
+    file's language."""
+    folder.mkdir(parents=True, exist_ok=True)
+    language_of: dict[str, str] = {}
+    chosen = [a for a in range(len(articles("en"))) if part_of(a, part)]
+    for k, a in enumerate(chosen):
+        language = MIXED[k % len(MIXED)]
+        article = articles(language)[a]
+        for p, paragraph in enumerate(article["paragraphs"]):
+            name = f"a{a:02d}_p{p:02d}.txt"
+            (folder / name).write_text(f"{article['title'].replace('_', ' ')}\n\n{paragraph['context']}\n",
+                                       encoding="utf-8")
+            language_of[name] = language
+    return language_of
+
+
+def run_mixed(part: str, absent: bool = False) -> list[dict]:
+    """Every question of the part, asked in each language of `MIXED`, over the mixed folder built with
+    `--model auto`: one row per question language and document language. `absent`: the folder holds every
+    other article of the part, and the questions, about the rest, make one row per language."""
+    from qa.engine import Engine
+
+    folder = f"{part}-in" if absent else part
+    root = CACHE / f"mixed-{folder}"
+    language_of = mixed_folder(root / "seeds", folder)
+    said: list[str] = []
+    engine = Engine.open(root / "seeds", root / "index", model="auto", notify=said.append)
+    choice = next((m for m in said if "--model auto" in m), "")
+    groups = ([(asked, "-", questions(asked, asked, f"{part}-out")) for asked in MIXED] if absent else
+              [(asked, docs, [q for q in questions(docs, asked, part) if language_of[q.source] == docs])
+               for asked in MIXED for docs in MIXED])
+    rows = []
+    for asked, docs, qs in groups:
+        first = anywhere = right = abstained = 0
+        for q in qs:
+            answer = engine.ask(q.text)
+            quotes = answer.quotes
+            abstained += answer.abstained
+            first += bool(quotes) and q.answer in quotes[0].text
+            anywhere += any(q.answer in x.text for x in quotes)
+            right += bool(quotes) and quotes[0].source == q.source
+        n = len(qs)
+        rows.append({"docs": docs, "questions": asked, "model": engine.embedder.model_id, "part": part,
+                     "absent": absent, "n": n, "first_quote": round(first / n, 3), "any_quote": round(anywhere / n, 3),
+                     "right_paragraph_first": round(right / n, 3), "abstained": abstained, "choice": choice})
+    return rows
+
+
 def engine_for(docs: str, part: str, model: str):
     from qa.engine import Engine
     from qa.settings import IndexSettings
@@ -136,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--absent", action="store_true", help="questions about articles not in the folder")
     ap.add_argument("--table", action="store_true", help="every pair of PAIRS, for every model of --models")
     ap.add_argument("--sweep", action="store_true", help="abstention thresholds for --docs/--questions/--model")
+    ap.add_argument("--mixed", action="store_true", help="one folder, its articles alternately in English and Russian")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if args.sweep:
@@ -146,6 +203,18 @@ def main(argv: list[str] | None = None) -> int:
         for row in sweep(present, absent, [x / 100 for x in range(70, 100)]):
             print(f"| {row['threshold']:.2f} | {row['answerable_abstain']} of {present['n']} | {row['first_quote']:.3f} | "
                   f"{row['absent_abstain']:.3f} |")
+        return 0
+    if args.mixed:
+        rows = run_mixed(args.part, args.absent)
+        if args.json:
+            print(json.dumps(rows, indent=1, ensure_ascii=False))
+            return 0
+        print(rows[0]["choice"])
+        print("| documents | questions | n | first quote holds the answer | any quote | right paragraph first "
+              "| abstained |\n|---|---|---:|---:|---:|---:|---:|")
+        for r in rows:
+            print(f"| {r['docs']} | {r['questions']} | {r['n']} | {r['first_quote']:.3f} | {r['any_quote']:.3f} | "
+                  f"{r['right_paragraph_first']:.3f} | {r['abstained']} |")
         return 0
     if args.table:
         rows = [run(d, q, m, args.part) for m in args.models.split(",") for d, q in PAIRS]
