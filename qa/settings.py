@@ -141,6 +141,46 @@ class RetrievalParams:
 
 
 @dataclass(frozen=True)
+class LanguageOffsets:
+    """How far an embedding model's cosines sit above its English-English ones, per pair of languages (the
+    question's, then the text's): multilingual-e5's run high between two Chinese texts and low across
+    languages, whatever the texts say. Measured per model on XQuAD dev (eval/language_offsets.py writes
+    `language_offsets.json`); taken off a cosine, they let one threshold, and one ranking, serve every pair.
+
+    Attributes:
+        pairs: {asked: {language: offset}}; empty for a model with none (an English model).
+        across: the offset for two different languages not measured (their mean).
+    """
+
+    pairs: dict = field(default_factory=dict)
+    across: float = 0.0
+
+    def __call__(self, asked: str, language: str) -> float:
+        """The offset for a question in `asked` and a text in `language`. Not measured for the pair: 0
+        within one language, `across` between two; 0 where a language is unknown ("")."""
+        if not self.pairs or not asked or not language:
+            return 0.0
+        found = self.pairs.get(asked, {}).get(language)
+        if found is not None:
+            return found
+        return 0.0 if asked == language else self.across
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs)
+
+    @classmethod
+    def for_model(cls, model_id: str) -> "LanguageOffsets":
+        """The offsets measured for the embedding model `model_id` (none for a model not measured)."""
+        found = next((v for name, v in _offsets_file().items() if name in model_id), None)
+        return cls(found["pairs"], found["across"]) if found else cls()
+
+
+@functools.cache
+def _offsets_file() -> dict:
+    return json.loads((Path(__file__).with_name("language_offsets.json")).read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
 class AnswerParams:
     """How quotes are chosen and when to abstain; defaults are the measured choice (docs/evaluation.md)."""
 
@@ -156,43 +196,22 @@ class AnswerParams:
     disagreement_similarity: float = 0.6
     disagreement_pool: int = 10
     quote_from: int = 8
-    # The model's measured language offsets (`language_offsets`): {"pairs": {asked: {language: offset}},
-    # "across": offset for a pair of two languages not measured}. Empty: none (an English model).
-    language_offsets: dict = field(default_factory=dict, compare=False)
+    language_offsets: LanguageOffsets = field(default_factory=LanguageOffsets)  # the model's
 
     def threshold(self, across: bool) -> float:
         """The relevance a sentence needs to be quoted: `abstain_below`, or across languages its own."""
         return self.abstain_below if not across or self.abstain_below_across is None else self.abstain_below_across
 
     def offset(self, asked: str, language: str) -> float:
-        """How far the model's cosines for a question in `asked` and a sentence in `language` sit above
-        its English ones, which the thresholds were measured on. Not measured for the pair: 0 within one
-        language, the mean across languages (`across`) between two; 0 where a language is unknown ("")."""
-        if not self.language_offsets or not asked or not language:
-            return 0.0
-        found = self.language_offsets["pairs"].get(asked, {}).get(language)
-        if found is not None:
-            return found
-        return 0.0 if asked == language else self.language_offsets["across"]
+        """The model's language offset for a question in `asked` and a sentence in `language`."""
+        return self.language_offsets(asked, language)
 
     @classmethod
     def for_model(cls, model_id: str) -> "AnswerParams":
         """The defaults, with what was measured for the embedding model `model_id` (`FOR_MODEL`, and its
         language offsets)."""
         name = next((name for name in FOR_MODEL if name in model_id), None)
-        return cls(**FOR_MODEL[name], language_offsets=language_offsets(name)) if name else cls()
-
-
-def language_offsets(model: str) -> dict:
-    """For an embedding model, per pair of languages (the question's, then the sentence's), how far its
-    cosines sit above its English-English ones; read from `language_offsets.json` (written by
-    eval/language_offsets.py), empty for a model it does not list."""
-    return _offsets_file().get(model, {})
-
-
-@functools.cache
-def _offsets_file() -> dict:
-    return json.loads((Path(__file__).with_name("language_offsets.json")).read_text(encoding="utf-8"))
+        return cls(**FOR_MODEL[name], language_offsets=LanguageOffsets.for_model(model_id)) if name else cls()
 
 
 # Answer settings per embedding model, where its measurements chose other values than the defaults
@@ -202,10 +221,8 @@ def _offsets_file() -> dict:
 # off-topic sentences that share a word, and cannot exist across languages, so it only ranks
 # (overlap_bonus = 0.3 + 0.2, as before, leaving the ranking unchanged). Its cosines also sit higher or
 # lower by the two languages (Chinese with Chinese high, across languages low): its language offsets
-# (`language_offsets`) take that off, so a threshold serves every pair; across languages it is a little
-# lower, where e5-small separates answers from unrelated sentences less well (docs/languages.md).
-FOR_MODEL = {"multilingual-e5-small": dict(abstain_below=0.82, abstain_below_across=0.79, lexical_weight=0.0,
-                                           overlap_bonus=0.5)}
+# (`LanguageOffsets`) take that off, so its one threshold serves every pair of languages (docs/languages.md).
+FOR_MODEL = {"multilingual-e5-small": dict(abstain_below=0.82, lexical_weight=0.0, overlap_bonus=0.5)}
 
 
 @dataclass(frozen=True)

@@ -117,9 +117,22 @@ def test_questions_in_the_documents_language_and_in_english_find_the_answer(worl
             assert read_source(seeds, q.source)[q.start : q.end] == q.text
 
 
-def test_an_off_topic_question_abstains_with_the_multilingual_model(world):
-    _, engine, _ = world
-    assert engine.ask("Which stocks should I buy next year?").abstained
+OFF_TOPIC = ["Which stocks should I buy next year?", "What is the best recipe for apple pie?",
+             "How do I reset my router password?", "Who won the football world cup in 1998?",
+             "What is the boiling point of mercury?", "How many moons does Jupiter have?",
+             "Какие акции купить в следующем году?", "哪只股票明年值得买？"]
+
+
+def test_off_topic_questions_abstain_with_the_multilingual_model(world):
+    """Questions no document answers, asked in English, Russian and Chinese of a folder in four languages:
+    each has sentences in other languages than its own among its candidates. e5-small does not separate
+    every one from the sources (docs/languages.md measures how often on XQuAD); most must abstain."""
+    seeds, engine, _ = world
+    answers = [engine.ask(q) for q in OFF_TOPIC]
+    assert sum(a.abstained for a in answers) >= 6, [(a.question, round(a.relevance, 3)) for a in answers]
+    for a in answers:
+        for q in a.quotes:
+            assert read_source(seeds, q.source)[q.start : q.end] == q.text
 
 
 def test_passages_in_another_language_do_not_move_a_question(world):
@@ -128,16 +141,18 @@ def test_passages_in_another_language_do_not_move_a_question(world):
     _, engine, _ = world
     retriever, question = engine.retriever, IN_ENGLISH["ru_article.txt"]
     vector = engine.embed([question])[0]
-    assert retriever._feedback_language("") is None and retriever._feedback_language("en") == "en"
-    assert retriever._feedback_language("fr") == ""  # no document in French: none gives feedback
     fed = retriever.search_vector(question, vector, k=20)
     assert any("feedback" in h.ranks for h in fed)
-    unfed = retriever.search_vector(question, vector, k=20, language="fr")
+    unfed = retriever.search_vector(question, vector, k=20, language="fr")  # no document is in French
     assert not any("feedback" in h.ranks for h in unfed)
     language = np.array([engine.sources[p.source].language for p in engine.store.passages(range(len(engine.store)))])
     russian, chinese = np.flatnonzero(language == "ru"), np.flatnonzero(language == "zh")
-    search = _Search(engine.store, {}, None, "ru")
+    search = _Search(engine.store, {}, None, "ru", retriever.offsets)
     assert search._in_language(russian) and not search._in_language(np.concatenate([russian, chinese[:1]]))
+    # In a folder of several languages each passage's cosine loses the model's offset for the two languages.
+    offsets = search._offsets(np.array([russian[0], chinese[0]]))
+    assert list(offsets) == [retriever.offsets("ru", "ru"), retriever.offsets("ru", "zh")] and offsets[0] != offsets[1]
+    assert _Search(engine.store, {}, None, None, retriever.offsets)._offsets(russian) == 0.0
 
 
 def test_numbers_and_years_are_found_where_they_abut_other_characters():
@@ -149,10 +164,10 @@ def test_numbers_and_years_are_found_where_they_abut_other_characters():
 
 def test_the_multilingual_models_cosines_are_taken_off_by_its_measured_language_offsets():
     e5, english = AnswerParams.for_model(MULTILINGUAL_MODEL), AnswerParams.for_model(ENGLISH_MODEL)
-    assert set(e5.language_offsets["pairs"]) >= {"en", "ru", "ar", "zh", "de", "hi"}
+    assert set(e5.language_offsets.pairs) >= {"en", "ru", "ar", "zh", "de", "hi"}
     assert e5.offset("en", "en") == 0.0 and e5.offset("zh", "zh") > 0.03  # Chinese with Chinese runs high
     assert all(e5.offset("en", x) < 0 for x in ("ru", "ar", "zh"))  # across languages, low
-    assert e5.offset("fa", "fa") == 0.0 and e5.offset("en", "fa") == e5.language_offsets["across"]
+    assert e5.offset("fa", "fa") == 0.0 and e5.offset("en", "fa") == e5.language_offsets.across
     assert e5.offset("", "ru") == 0.0 and english.offset("en", "ru") == 0.0 and not english.language_offsets
 
 

@@ -12,7 +12,10 @@ Modes (a registry; `MODES` lists them for every surface):
   set and two BEIR sets (docs/evaluation.md). When the question's language is
   known and a top passage is in another, there is no feedback: the mean of
   passages in another language pulls the query toward their language more than
-  toward their topic (measured on XQuAD, docs/languages.md).
+  toward their topic. In a folder of several languages, each candidate's cosine
+  loses the model's offset for the two languages before fusion (`LanguageOffsets`:
+  an English question's cosines with English passages run higher than with
+  Russian ones, whatever they say). Both measured on XQuAD (docs/languages.md).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from . import fusion
 from ..embed import Embedder
 from ..errors import InputError
 from ..index.lexical import Lexicon, Weights
-from ..settings import RetrievalParams
+from ..settings import LanguageOffsets, RetrievalParams
 from ..text import DEFAULT_LANGUAGE, normalize, query_terms
 from ..ingest.passages import Passage
 from ..store import Store
@@ -77,6 +80,7 @@ class Retriever:
         self.languages = tuple((store.manifest or {}).get("languages") or (DEFAULT_LANGUAGE,))
         self.embedder = embedder
         self.params = params
+        self.offsets = LanguageOffsets.for_model(embedder.model_id)
 
     @property
     def lexicon(self) -> Lexicon:
@@ -93,7 +97,8 @@ class Retriever:
             params: override the retriever's hybrid parameters.
             sources: only passages of these source files.
             language: the query's language (ISO 639-1; "" when unknown): the hybrid gives no feedback
-                when a top passage is of a document in another language.
+                when a top passage is of a document in another language, and in a folder of several
+                languages takes each language's offset off its passages' cosines.
         """
         vector = self.embedder.encode_queries([normalize(query)])[0]
         return self.search_vector(query, vector, mode=mode, k=k, params=params, sources=sources, language=language)
@@ -121,8 +126,9 @@ class Retriever:
         else:
             weights = self.lexicon.weights(query_terms(query, self.languages) if isinstance(query, str) else query)
         lists: dict[str, np.ndarray] = {}
-        search = _Search(self.store, weights, None if sources is None else list(sources),
-                         self._feedback_language(language))
+        asked = None if not language or self.languages == (language,) else language
+        search = _Search(self.store, weights, None if sources is None else list(sources), asked,
+                         self.offsets if len(self.languages) > 1 else LanguageOffsets())
         ids, scores = MODES[mode](search, vector, params, lists)
         if not len(ids):
             return []
@@ -137,23 +143,19 @@ class Retriever:
             for r, (i, pid, passage) in enumerate(zip(order, top, self.store.passages(top)))
         ]
 
-    def _feedback_language(self, language: str) -> str | None:
-        """The language the feedback passages must be in: None when any will do (the language is
-        unknown, or it is the folder's only one), "" when none can be (no document is in it)."""
-        if not language or self.languages == (language,):
-            return None
-        return language if language in self.languages else ""
 
 
 @dataclass(frozen=True)
 class _Search:
-    """One search: the store, the query's BM25 weights, the sources it may return (None: all), and the
-    language its feedback passages must all be in (None: any; "": there is no feedback)."""
+    """One search: the store, the query's BM25 weights, the sources it may return (None: all), the
+    query's language (None: unknown, or the folder's only one) and the offsets taken off the cosines of
+    passages in other languages (none unless the folder has several)."""
 
     store: Store
     weights: Weights
     sources: list[str] | None
-    feedback_language: str | None = None
+    language: str | None = None
+    offsets: LanguageOffsets = LanguageOffsets()
 
     # -- modes: each returns (candidate ids, their scores) and records the ranked lists it used -----
 
@@ -181,6 +183,7 @@ class _Search:
 
     def _hybrid(self, vector: np.ndarray, params: RetrievalParams, lists: dict):
         ids, dense, lexical, vectors = self._candidates(vector, params, lists)
+        dense = dense - self._offsets(ids)
         fused = fusion.convex(dense, lexical, params.alpha)
         if params.feedback_docs <= 0:
             return ids, fused
@@ -190,18 +193,23 @@ class _Search:
             return ids, fused
         moved = fusion.rocchio(vector, vectors[top], params.feedback_weight)
         ids, dense, lexical, _ = self._candidates(moved, params, lists, "feedback")
-        return ids, fusion.convex(dense, lexical, params.alpha)
+        return ids, fusion.convex(dense - self._offsets(ids), lexical, params.alpha)
+
+    def _languages(self, ids: np.ndarray) -> list[str]:
+        """The languages of the documents of passages `ids` ("": too short to tell)."""
+        sources = self.store.sources
+        return [getattr(sources.get(p.source), "language", "") for p in self.store.passages(ids)]
 
     def _in_language(self, ids: np.ndarray) -> bool:
-        """Whether the passages `ids` may give feedback: each of a document in `feedback_language` (or
-        of one too short to tell)."""
-        if self.feedback_language is None:
-            return True
-        if not self.feedback_language:
-            return False
-        sources = self.store.sources
-        return all(getattr(sources.get(p.source), "language", "") in ("", self.feedback_language)
-                   for p in self.store.passages(ids))
+        """Whether the passages `ids` may give feedback: each of a document in the query's language (or
+        of one too short to tell), or the query's language is unknown or the folder's only one."""
+        return self.language is None or all(x in ("", self.language) for x in self._languages(ids))
+
+    def _offsets(self, ids: np.ndarray) -> np.ndarray | float:
+        """Per passage, the model's offset for the query's language and the passage's (0: none)."""
+        if self.language is None or not self.offsets:
+            return 0.0
+        return np.array([self.offsets(self.language, x) for x in self._languages(ids)])
 
 
 MODES = {
