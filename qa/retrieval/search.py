@@ -9,13 +9,15 @@ Modes (a registry; `MODES` lists them for every surface):
   (Rocchio), is searched again, and the result is fused with BM25 by a convex
   combination of min-max normalised scores over the union of both candidate
   lists. One setting for every corpus, chosen by measurement on the seeds gold
-  set and two BEIR sets (docs/evaluation.md). When the question's language is
-  known and a top passage is in another, there is no feedback: the mean of
-  passages in another language pulls the query toward their language more than
-  toward their topic. In a folder of several languages, each candidate's cosine
-  loses the model's offset for the two languages before fusion (`LanguageOffsets`:
-  an English question's cosines with English passages run higher than with
-  Russian ones, whatever they say). Both measured on XQuAD (docs/languages.md).
+  set and two BEIR sets (docs/evaluation.md).
+
+With a multilingual model (one with `LanguageOffsets`) and a question whose
+language is known, the hybrid gives no feedback when a top passage is in another
+language: their mean pulls the query toward their language more than toward
+their topic. In a folder of several languages, each candidate's cosine also
+loses the model's offset for the two languages before fusion (an English
+question's cosines with English passages run higher than with Russian ones,
+whatever they say). Both measured on XQuAD (docs/languages.md).
 """
 
 from __future__ import annotations
@@ -126,7 +128,9 @@ class Retriever:
         else:
             weights = self.lexicon.weights(query_terms(query, self.languages) if isinstance(query, str) else query)
         lists: dict[str, np.ndarray] = {}
-        asked = None if not language or self.languages == (language,) else language
+        # Only a model measured across languages (one with language offsets) searches by language: an
+        # English model's folder is searched as it always was, whatever languages it holds.
+        asked = None if not language or not self.offsets or self.languages == (language,) else language
         search = _Search(self.store, weights, None if sources is None else list(sources), asked,
                          self.offsets if len(self.languages) > 1 else LanguageOffsets())
         ids, scores = MODES[mode](search, vector, params, lists)
@@ -142,7 +146,6 @@ class Retriever:
                 {**{name: pos[int(pid)] for name, pos in position.items() if int(pid) in pos}, "fused": r + 1})
             for r, (i, pid, passage) in enumerate(zip(order, top, self.store.passages(top)))
         ]
-
 
 
 @dataclass(frozen=True)
