@@ -159,6 +159,7 @@ class _Search:
     sources: list[str] | None
     language: str | None = None
     offsets: LanguageOffsets = LanguageOffsets()
+    _language_of: dict[int, str] = field(default_factory=dict, repr=False, compare=False)  # looked up once each
 
     # -- modes: each returns (candidate ids, their scores) and records the ranked lists it used -----
 
@@ -199,9 +200,14 @@ class _Search:
         return ids, fusion.convex(dense - self._offsets(ids), lexical, params.alpha)
 
     def _languages(self, ids: np.ndarray) -> list[str]:
-        """The languages of the documents of passages `ids` ("": too short to tell)."""
-        sources = self.store.sources
-        return [getattr(sources.get(p.source), "language", "") for p in self.store.passages(ids)]
+        """The languages of the documents of passages `ids` ("": too short to tell); the feedback check
+        and the offsets ask about the same candidates, so each passage is read once per search."""
+        missing = [int(i) for i in ids if int(i) not in self._language_of]
+        if missing:
+            sources = self.store.sources
+            for i, p in zip(missing, self.store.passages(missing)):
+                self._language_of[i] = getattr(sources.get(p.source), "language", "")
+        return [self._language_of[int(i)] for i in ids]
 
     def _in_language(self, ids: np.ndarray) -> bool:
         """Whether the passages `ids` may give feedback: each of a document in the query's language (or
