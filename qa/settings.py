@@ -196,7 +196,7 @@ class AnswerParams:
     disagreement_similarity: float = 0.6
     disagreement_pool: int = 10
     quote_from: int = 8
-    language_offsets: LanguageOffsets = field(default_factory=LanguageOffsets)  # the model's
+    language_offsets: LanguageOffsets = field(default_factory=LanguageOffsets)  # the model's (`offset`)
 
     def threshold(self, across: bool) -> float:
         """The relevance a sentence needs to be quoted: `abstain_below`, or across languages its own."""

@@ -144,15 +144,18 @@ def compose(
     shown = hits[:k] if k else hits
     kind = answer_type.question_type(question)
 
-    def foreign(source: str) -> bool:
-        """Whether a source is in another language than the question's (looked up per candidate only)."""
+    def language_of(source: str) -> str:
+        """A source's language ("": unknown), looked up per candidate only."""
         info = sources.get(source)
-        return bool(language) and info is not None and info.language not in ("", language)
+        return info.language if info is not None else ""
+
+    def foreign(source: str) -> bool:
+        """Whether a source is in another language than the question's."""
+        return bool(language) and language_of(source) not in ("", language)
 
     def offset(source: str) -> float:
-        """The model's offset for the question's language and the source's (looked up per candidate only)."""
-        info = sources.get(source)
-        return params.offset(language, info.language if info is not None else "")
+        """The model's offset for the question's language and the source's."""
+        return params.offset(language, language_of(source))
 
     ranked = _candidates(kind, question_vector, question_weights, hits, store, params, ranking, foreign,
                          offset if params.language_offsets else None)
