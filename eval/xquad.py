@@ -116,21 +116,8 @@ def run_mixed(part: str, absent: bool = False) -> list[dict]:
     groups = ([(asked, "-", questions(asked, asked, f"{part}-out")) for asked in MIXED] if absent else
               [(asked, docs, [q for q in questions(docs, asked, part) if language_of[q.source] == docs])
                for asked in MIXED for docs in MIXED])
-    rows = []
-    for asked, docs, qs in groups:
-        first = anywhere = right = abstained = 0
-        for q in qs:
-            answer = engine.ask(q.text)
-            quotes = answer.quotes
-            abstained += answer.abstained
-            first += bool(quotes) and q.answer in quotes[0].text
-            anywhere += any(q.answer in x.text for x in quotes)
-            right += bool(quotes) and quotes[0].source == q.source
-        n = len(qs)
-        rows.append({"docs": docs, "questions": asked, "model": engine.embedder.model_id, "part": part,
-                     "absent": absent, "n": n, "first_quote": round(first / n, 3), "any_quote": round(anywhere / n, 3),
-                     "right_paragraph_first": round(right / n, 3), "abstained": abstained, "choice": choice})
-    return rows
+    return [{"docs": docs, "questions": asked, "model": engine.embedder.model_id, "part": part, "absent": absent,
+             **ask_all(engine, qs), "choice": choice} for asked, docs, qs in groups]
 
 
 def engine_for(docs: str, part: str, model: str):
@@ -151,23 +138,30 @@ def run(docs: str, asked: str, model: str, part: str, *, absent: bool = False, a
     if not abstain:
         engine.answer_params = replace(engine.answer_params, abstain_below=-1.0, abstain_below_across=None)
     qs = questions(docs, asked, f"{part}-out" if absent else part)
+    started = time.perf_counter()
+    scored = ask_all(engine, qs)
+    return {"docs": docs, "questions": asked, "model": model, "part": part, "absent": absent, **scored,
+            "ms_per_question": round(1000 * (time.perf_counter() - started) / len(qs), 1)}
+
+
+def ask_all(engine, qs: list[Question]) -> dict:
+    """Ask each question: the shares whose first quote, or any quote, holds the answer and whose first
+    quote is from the right paragraph, how many abstained, and each question's best relevance and
+    whether its first quote holds the answer."""
     first = anywhere = right = abstained = 0
     relevances, correct = [], []
-    started = time.perf_counter()
     for q in qs:
         answer = engine.ask(q.text)
-        relevances.append(round(float(answer.relevance), 4))
-        correct.append(bool(answer.quotes) and q.answer in answer.quotes[0].text)
-        abstained += answer.abstained
         quotes = answer.quotes
-        first += bool(quotes) and q.answer in quotes[0].text
+        relevances.append(round(float(answer.relevance), 4))
+        correct.append(bool(quotes) and q.answer in quotes[0].text)
+        abstained += answer.abstained
+        first += correct[-1]
         anywhere += any(q.answer in x.text for x in quotes)
         right += bool(quotes) and quotes[0].source == q.source
     n = len(qs)
-    return {"docs": docs, "questions": asked, "model": model, "part": part, "absent": absent, "n": n,
-            "first_quote": round(first / n, 3), "any_quote": round(anywhere / n, 3),
+    return {"n": n, "first_quote": round(first / n, 3), "any_quote": round(anywhere / n, 3),
             "right_paragraph_first": round(right / n, 3), "abstained": abstained,
-            "ms_per_question": round(1000 * (time.perf_counter() - started) / n, 1),
             "relevances": relevances, "correct": correct}
 
 
@@ -207,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.mixed:
         rows = run_mixed(args.part, args.absent)
         if args.json:
-            print(json.dumps(rows, indent=1, ensure_ascii=False))
+            print(json.dumps([{k: v for k, v in r.items() if k not in ("relevances", "correct")} for r in rows],
+                             indent=1, ensure_ascii=False))
             return 0
         print(rows[0]["choice"])
         print("| documents | questions | n | first quote holds the answer | any quote | right paragraph first "
