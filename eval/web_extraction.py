@@ -9,7 +9,7 @@ Metric: text is lower-cased and split into words (`\\w+`); the shingles are the 
 compared as a bag (multiset: a shingle found twice in the gold counts twice). Per page P = matched / extracted
 shingles, R = matched / gold shingles, F1 their harmonic mean; an empty extraction scores P = R = F1 = 0.
 The table gives the mean over pages of P, R and F1 ("mean"), and P, R, F1 of the shingle counts pooled over
-all pages ("pooled"). Extractors: trafilatura, jusText and ours (`qa.ingest.formats.read`), on the same bytes.
+all pages ("pooled"). Extractors: trafilatura, jusText, readability-lxml and ours (`qa.ingest.formats.read`), on the same bytes.
 """
 
 from __future__ import annotations
@@ -125,6 +125,17 @@ def justext_extractor() -> Extractor:
     return run
 
 
+def readability_extractor() -> Extractor:
+    from qa.ingest.formats.html import readability_lines
+
+    def run(html: bytes, lang: str) -> str:
+        from qa.ingest.formats.html import decode
+
+        return "\n".join(readability_lines(decode(html)[0]))
+
+    return run
+
+
 def ours_extractor() -> Extractor:
     from qa.ingest.formats import read
 
@@ -142,6 +153,7 @@ def ours_extractor() -> Extractor:
 FACTORIES: dict[str, Callable[[], Extractor]] = {
     "trafilatura": trafilatura_extractor,
     "justext": justext_extractor,
+    "readability": readability_extractor,
     "ours": ours_extractor,
 }
 

@@ -232,6 +232,35 @@ def test_html_in_windows_1251_is_decoded_by_its_declared_charset():
         "Новый мост через реку открылся в пятницу"
 
 
+STORY = """<html><head><title>Council keeps the night bus - Example Gazette</title>
+<meta property="og:title" content="Council keeps the night bus"></head>
+<body><div class="top"><a href="/">Example Gazette</a> <a href="/news">News</a> <a href="/jobs">Jobs</a></div>
+<div class="headline-box"><h1>Council keeps the night bus</h1><span class="byline">By A. Writer</span></div>
+<div id="content"><div class="story-body">
+<p>The council voted on Tuesday to keep the night bus running for another three years, after a petition
+signed by four thousand residents asked it not to cut the service.</p>
+<p>The route links the hospital, the station and the university, and carries about six hundred people on
+an ordinary weekday night, most of them shift workers and students.</p>
+<p>Councillors said the cost would be met by raising the price of a season ticket by two per cent from
+the first of April, which the bus company had asked for last year.</p>
+</div>
+<div class="sidebar"><h3>Most read</h3><ul>
+<li><a href="/a1">Ten things to do this weekend</a></li><li><a href="/a2">Traffic warning for the ring road</a></li>
+<li><a href="/a3">School wins national quiz</a></li><li><a href="/a4">New cafe opens in the square</a></li></ul></div>
+</div><div class="foot"><a href="/terms">Terms</a> <a href="/privacy">Privacy</a> Example Gazette Ltd</div>
+</body></html>"""
+
+
+def test_html_article_keeps_its_headline_and_leaves_the_page_around_it():
+    r = formats.read("bus.html", STORY.encode())
+    paragraphs = r.text.split("\n\n")
+    assert paragraphs[0] == "Council keeps the night bus"
+    assert paragraphs[1].startswith("The council voted on Tuesday") and paragraphs[-1].endswith("last year.")
+    for clutter in ("Most read", "Ten things", "Privacy", "Jobs", "Example Gazette"):
+        assert clutter not in r.text
+    assert r.extractor.startswith("readability-lxml ")
+
+
 @pytest.mark.parametrize("html", [
     "<html><head><title>App</title><script>render()</script></head><body><div id='root'></div></body></html>",
     "<html><body><ul>" + "".join(f"<li><a href='/a{i}'>Story {i}</a></li>" for i in range(30)) + "</ul></body></html>",

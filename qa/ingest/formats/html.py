@@ -1,13 +1,14 @@
 """Web pages (`.html`, `.htm`) as a browser saved them: the article, read by the page's structure.
 
-Which parts of a page are its article is trafilatura's decision (DOM, text and link density;
-measured against jusText in docs/evaluation.md). trafilatura returns text without positions,
-so the page is also parsed here with the standard library's `html.parser`, which keeps them:
+Which parts of a page are its article is readability-lxml's decision (the DOM's text and link
+density, scored per block), with trafilatura's where readability finds no article; measured
+against trafilatura alone and jusText in docs/formats.md. Neither returns positions, so the
+page is also parsed here with the standard library's `html.parser`, which keeps them:
 its text (scripts, styles and the head left out, entities decoded, white space collapsed as a
 browser shows it) is a stream whose every character knows the source characters it came from.
-Each paragraph trafilatura keeps is found in that stream, in order, and the derived text is
+Each paragraph the extractor keeps is found in that stream, in order, and the derived text is
 those paragraphs of the stream, joined by blank lines. So the derived text is the page's own
-text, never trafilatura's rewriting of it, and `Reading.locate` gives any span's byte offsets
+text, never an extractor's rewriting of it, and `Reading.locate` gives any span's byte offsets
 in the saved file (`source_start_byte`, `source_end_byte`).
 
 The page is decoded by its byte-order mark, else as UTF-8 when its bytes are valid UTF-8 (saved
@@ -26,7 +27,7 @@ import numpy as np
 
 from .base import Reading, Unreadable, version_of
 
-READER_VERSION = 1  # this module's own parsing and locating; part of the extractor's name
+READER_VERSION = 2  # this module's own parsing and locating; part of the extractor's name
 MIN_ARTICLE_WORDS = 10  # a page whose article has fewer words is reported as having none
 MAX_LINK_SHARE = 0.7  # nor is one whose article text is mostly the text of links (a listing)
 WORD_GAP = 20  # characters between two words of a paragraph beyond which they are two runs of it
@@ -49,15 +50,19 @@ class Html:
     suffixes = (".html", ".htm")
 
     def extractor(self) -> str:
-        return f"{version_of('trafilatura')}; qa html {READER_VERSION}"
+        return f"{version_of('readability-lxml')}; {version_of('trafilatura')}; qa html {READER_VERSION}"
 
     def read(self, data: bytes, name: str) -> Reading:
         import trafilatura
 
         page, encoding, skip = decode(data)
         stream, starts, ends, linked = text_stream(page)
-        main = trafilatura.extract(page, output_format="txt", include_comments=False, include_tables=True)
-        segments = locate_lines((main or "").splitlines(), stream)
+        segments = locate_lines(readability_lines(page), stream)
+        if sum(len(stream[a:b].split()) for a, b in segments) < MIN_ARTICLE_WORDS:
+            main = trafilatura.extract(page, output_format="txt", include_comments=False, include_tables=True)
+            segments = locate_lines((main or "").splitlines(), stream)
+        meta = metadata(page, trafilatura)
+        segments = with_headline(meta.get("title"), stream, segments)
         pieces = [stream[a:b].strip(" \n") for a, b in segments]
         if sum(len(p.split()) for p in pieces) < MIN_ARTICLE_WORDS:
             raise Unreadable("no article found (a listing or a page built by JavaScript?): "
@@ -81,8 +86,35 @@ class Html:
         text = "".join(text_parts)
         starts_arr, ends_arr = np.asarray(src_start, np.int64), np.asarray(src_end, np.int64)
         offsets = _ByteOffsets(page, encoding, skip)
-        return Reading(text, self.format, self.extractor(), metadata=metadata(page, trafilatura),
+        return Reading(text, self.format, self.extractor(), metadata=meta,
                        locate=lambda start, end: _locate(starts_arr, ends_arr, offsets, start, end))
+
+
+def with_headline(title: str | None, stream: str, segments: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`segments` led by the page's headline: the last line of `stream` before the article that is its
+    title, where there is one (extractors keep the body and drop the headline above it)."""
+    if not title or not segments:
+        return segments
+    at = stream.rfind(title, 0, segments[0][0])
+    while at >= 0:
+        end = at + len(title)
+        if (at == 0 or stream[at - 1] == "\n") and (end == len(stream) or stream[end] == "\n"):
+            return [(at, end), *segments]
+        at = stream.rfind(title, 0, at)
+    return segments
+
+
+def readability_lines(page: str) -> list[str]:
+    """The paragraphs of the article readability-lxml finds in `page`, as a browser lays them out; [] where
+    it finds none."""
+    from readability import Document
+    from readability.readability import Unparseable
+
+    try:
+        article = Document(page).summary(html_partial=True)
+    except (Unparseable, ValueError):  # an empty or unparseable document: no article
+        return []
+    return text_stream(article)[0].splitlines()
 
 
 def decode(data: bytes) -> tuple[str, str, int]:
