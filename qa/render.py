@@ -117,8 +117,11 @@ def why_html(why: dict) -> str:
         ("chosen for", "the other side of a disagreement" if why.get("chosen_for") == "disagreement" else "relevance"),
         ("its passage was found by", found),
         (f"similarity to the question{searched}", f"{why.get('similarity', 0):.3f}"),
+        *([(f"its passage's similarity to the question ({why['passage_share']:.0%} of relevance)",
+            f"{why['passage_similarity']:.3f}")] if why.get("passage_share") else []),
         *([("the model's offset for these two languages (taken off)", f"{why['language_offset']:.3f}")]
           if why.get("language_offset") else []),
+        ("relevance (what the answer or abstention is decided on)", f"{why.get('relevance', 0):.3f}"),
         (f"share of the question's terms{searched}", f"{why.get('term_overlap', 0):.3f}"),
         ("score", " + ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in parts.items() if k != "total" and v)
          + f" = {parts.get('total', 0):.3f}"),

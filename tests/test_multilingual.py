@@ -171,10 +171,13 @@ def test_the_multilingual_models_cosines_are_taken_off_by_its_measured_language_
     assert e5.offset("", "ru") == 0.0 and english.offset("en", "ru") == 0.0 and not english.language_offsets
 
 
-def test_a_quote_across_languages_shows_the_offset_its_relevance_lost(world):
+def test_a_quote_across_languages_shows_its_passage_and_the_offset_its_relevance_lost(world):
     _, engine, _ = world
     answer = engine.ask(IN_ENGLISH["ru_article.txt"])
     why = answer.quotes[0].why
     assert answer.quotes[0].language == "ru" and why["language_offset"] == pytest.approx(engine.answer_params.offset("en", "ru"), abs=1e-6)
-    assert why["relevance"] == pytest.approx(why["similarity"] - why["language_offset"], abs=1e-5)
+    share = engine.answer_params.passage_share
+    assert share == 0.5 and 0 < why["passage_similarity"] < 1
+    own = (1 - share) * why["similarity"] + share * why["passage_similarity"]
+    assert why["relevance"] == pytest.approx(own - why["language_offset"], abs=1e-5)
     assert why["score"]["total"] == pytest.approx(sum(v for k, v in why["score"].items() if k != "total"), abs=1e-5)

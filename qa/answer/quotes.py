@@ -89,14 +89,15 @@ class Candidate:
     Attributes:
         score: what quotes are ranked by: relevance (or, with a separate ranking question, its
             similarity and term overlap) plus the weighted passage score and bonuses.
-        relevance: what abstention is decided on: similarity, less the language offset, plus the
-            weighted term overlap.
+        relevance: what abstention is decided on: similarity (with `AnswerParams.passage_share` of it
+            the passage's cosine), less the language offset, plus the weighted term overlap.
         similarity, overlap: the parts of relevance (cosine; weighted share of question terms).
         offset: how far the model's cosines sit above its English ones for the question's language
             and the sentence's (`AnswerParams.offset`; 0 for English, and for a model with none).
         ranked_similarity, ranked_overlap: the same for the question it is ranked with, which are
             `similarity` and `overlap` unless a separate ranking question was given.
         sentence: the sentence's number in the quote index.
+        passage_similarity: the question's cosine with the sentence's passage.
     """
 
     text: str
@@ -116,6 +117,7 @@ class Candidate:
     ranked_similarity: float = 0.0
     ranked_overlap: float = 0.0
     offset: float = 0.0
+    passage_similarity: float = 0.0
 
 
 def candidates(
@@ -137,7 +139,8 @@ def candidates(
         question_weights: the question's BM25 vocabulary ids and their IDF.
         hits: retrieved passages, best first; a sentence in several takes the best one's score.
         index: the store the passages and their sentences come from.
-        params: the weights: `lexical_weight` (term overlap in relevance), `passage_weight` (the
+        params: the weights: `lexical_weight` (term overlap in relevance), `passage_share` (the
+            passage's cosine in relevance, as a share of the similarity), `passage_weight` (the
             passage's score in the ranking), `type_weight` (added to the ranking score of a sentence
             that offers the kind of answer asked for) and `overlap_bonus` (term overlap in the ranking
             beyond its weight in relevance). The last two do not change relevance, so neither turns
@@ -172,13 +175,15 @@ def candidates(
     across = foreign is not None and any(foreign(rows.spans[r].source) for r in keep)
     overlap = np.zeros(len(keep)) if across else term_overlap(terms, question_weights)
     base = np.zeros(len(keep)) if offset is None else np.array([offset(rows.spans[r].source) for r in keep])
-    relevance = similarity - base + lexical_weight * overlap
+    passage_similarity = _passage_cosines([chosen[int(rows.ids[r])] for r in keep], index, question_vector)
+    share = params.passage_share
+    relevance = (1 - share) * similarity + share * passage_similarity - base + lexical_weight * overlap
     if ranking is None:
-        ranked_similarity, ranked_overlap, ranked_relevance = similarity, overlap, relevance
+        ranked_similarity, ranked_overlap = similarity, overlap
     else:
         ranked_similarity = vectors @ ranking[0]
         ranked_overlap = np.zeros(len(keep)) if across else term_overlap(terms, ranking[1])
-        ranked_relevance = ranked_similarity - base + lexical_weight * ranked_overlap
+    ranked_relevance = ranked_similarity - base + lexical_weight * ranked_overlap
     out = []
     for row, r in enumerate(keep):
         i, span = int(rows.ids[r]), rows.spans[r]
@@ -189,8 +194,16 @@ def candidates(
         out.append(Candidate(span.text, span.source, span.start, span.end, float(score), float(relevance[row]),
                              hit.passage.id, vectors[row], float(similarity[row]), float(overlap[row]), i,
                              float(hit.score), match, tuple(int(t) for t in rows.terms[r]),
-                             float(ranked_similarity[row]), float(ranked_overlap[row]), float(base[row])))
+                             float(ranked_similarity[row]), float(ranked_overlap[row]), float(base[row]),
+                             float(passage_similarity[row])))
     return sorted(out, key=lambda c: -c.score)
+
+
+def _passage_cosines(hits: list[Hit], store: Store, question_vector: np.ndarray) -> np.ndarray:
+    """The question's cosine with each hit's passage (by the passage's vector in the store)."""
+    rows = np.array([h.row for h in hits], dtype=np.int64)
+    distinct, at = np.unique(rows, return_inverse=True)
+    return (store.passage_vectors(distinct) @ question_vector)[at]
 
 
 def term_overlap(terms: list[np.ndarray], weights: dict[int, float]) -> np.ndarray:
@@ -257,6 +270,8 @@ def why(c: Candidate, hit, params: AnswerParams, *, kind: str | None, reason: st
         "passage": {"id": c.passage_id, "ranks": dict(hit.ranks) if hit is not None else {},
                     "hybrid_score": round(c.passage_score, 6)},
         "similarity": round(c.similarity, 6),
+        "passage_similarity": round(c.passage_similarity, 6),
+        "passage_share": params.passage_share,
         "language_offset": round(c.offset, 6),
         "term_overlap": round(c.overlap, 6),
         "relevance": round(c.relevance, 6),

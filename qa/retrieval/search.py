@@ -49,6 +49,7 @@ class Hit:
         bm25: raw BM25 score.
         ranks: the passage's 1-based rank in each list that found it ("dense", "bm25", and for the
             hybrid "feedback": the second dense search with the moved query), and in the result ("fused").
+        row: the passage's number in the store (`Store.passage_vectors`).
     """
 
     passage: Passage
@@ -57,6 +58,7 @@ class Hit:
     dense: float
     bm25: float
     ranks: dict = field(default_factory=dict, compare=False)
+    row: int = -1
 
     def to_dict(self) -> dict:
         p = self.passage
@@ -143,7 +145,8 @@ class Retriever:
         position = {name: {int(pid): r + 1 for r, pid in enumerate(ranked)} for name, ranked in lists.items()}
         return [
             Hit(passage, float(scores[i]), r + 1, float(dense[r]), float(lexical[r]),
-                {**{name: pos[int(pid)] for name, pos in position.items() if int(pid) in pos}, "fused": r + 1})
+                {**{name: pos[int(pid)] for name, pos in position.items() if int(pid) in pos}, "fused": r + 1},
+                int(pid))
             for r, (i, pid, passage) in enumerate(zip(order, top, self.store.passages(top)))
         ]
 
