@@ -113,6 +113,33 @@ def test_pdf_quote_across_a_page_carries_both_pages_and_boxes_where_it_was_drawn
     assert pages == {1}
 
 
+def bulletin() -> bytes:
+    """Two pages with a running head and a page number, and a table of three columns that starts at the
+    foot of page 1 (its last row just above the page number) and goes on at the top of page 2."""
+    head = lambda n: [(72, 40, "Port Statistics - Quarterly Bulletin", 9), (290, 810, str(n), 9)]
+    row = lambda y, cells: [(x, y, cell, 10) for x, cell in zip((72, 250, 420), cells)]
+    first = [("Berth", "Vessels", "Tonnes"), ("North quay", "112", "48,200"), ("South quay", "97", "41,050"),
+             ("East pier", "64", "22,310")]
+    second = [("West pier", "58", "19,870"), ("Ferry ramp", "203", "6,140"), ("Total", "534", "137,570")]
+    page1 = head(1) + body(120, ["The table below gives the traffic of each berth in the quarter."])
+    page1 += [c for i, cells in enumerate(first) for c in row(700 + 20 * i, cells)]
+    page2 = head(2) + [c for i, cells in enumerate(second) for c in row(100 + 20 * i, cells)]
+    return draw([page1, page2 + body(200, ["Traffic rose at every berth but the ferry ramp."])])
+
+
+def test_pdf_table_across_two_pages_reads_row_by_row_with_both_pages_and_boxes():
+    r = formats.read("bulletin.pdf", bulletin())
+    rows = "Berth Vessels Tonnes\nNorth quay 112 48,200\nSouth quay 97 41,050\nEast pier 64 22,310\n" \
+           "West pier 58 19,870\nFerry ramp 203 6,140\nTotal 534 137,570"
+    assert rows in r.text  # row by row, and nothing of the head or the page number between the halves
+    assert sorted(r.text[s.start:s.end] for s in r.excluded if s.reason == "page number") == ["1", "2"]
+    start, end = quote(r, "East pier 64 22,310\nWest pier 58 19,870")
+    where = r.locate(start, end)
+    assert where["pages"] == [1, 2] and [b["page"] for b in where["boxes"]] == [1, 1, 1, 2, 2, 2]
+    for box, x, y in zip(where["boxes"], (72, 250, 420) * 2, (760,) * 3 + (100,) * 3):
+        assert abs(box["x0"] - x) <= 2 and box["y0"] < y <= box["y1"] + 3  # where each cell was drawn
+
+
 def test_pdf_two_columns_are_read_in_column_order():
     left = body(140, ["Left column opens the story of", "the river crossing and its", "long history of ferries."], x=50)
     right = body(140, ["Right column tells how the", "bridge replaced the ferries", "in the year of the flood."], x=320)

@@ -40,7 +40,7 @@ import numpy as np
 
 from .base import PageSpan, Reading, Span, Unreadable, max_pages, version_of
 
-READER_VERSION = 1  # this module's own layout rules; part of the extractor's name
+READER_VERSION = 2  # this module's own layout rules; part of the extractor's name
 HEAD_BAND = 0.12  # the top and bottom fractions of a page where running heads and feet sit
 NUMBER_BAND = 0.2  # and where page numbers may sit
 BAND_LINES = 3  # lines looked at in each band
@@ -52,6 +52,7 @@ FOOTNOTE_SIZE = 0.88  # footnote type is at most this fraction of the body's
 GAP_FONT_SIZES = 2.5  # a horizontal gap this many font sizes wide ends a line
 COLUMN_CHARS = 20  # lines of a column of text are at least this long (typically): shorter ones are table cells
 PARAGRAPH_STEP = 1.5  # a line step this many times the page's usual one starts a paragraph
+ROW_SHARE = 0.5  # lines sharing this much of their height stand in one row (a table's cells): joined by a space
 HYPHENS = "-\u00ad\ufffe\x02"  # characters a line may end with when a word breaks across it
 _ROMAN_RE = re.compile(r"^[ivxlcdm]+$", re.IGNORECASE)
 _DIGITS_RE = re.compile(r"\d+")
@@ -276,7 +277,8 @@ def _furniture(pages: list[list[Line]], heights: list[float]) -> dict[tuple[int,
     - its text recurs at about the same height, digits taken as one sign (a running head or foot);
     - or, on most pages (`PLACE_SHARE`, and at least 3), a line stands at the same height, set apart
       from the body by twice its type size (a running head whose text changes: a section title);
-    - or, a little further from the edge, it is a number alone (a page number).
+    - or, a little further from the edge, it is a number alone, the one nearest the edge (a page number;
+      a number in a table's last row above it stays body).
     Furniture never takes a page's last line of body.
     """
     needed = max(2, math.ceil(REPEAT_SHARE * len(pages)))
@@ -306,9 +308,13 @@ def _furniture(pages: list[list[Line]], heights: list[float]) -> dict[tuple[int,
         """Pages where the pattern stands at about this height (running furniture keeps its place)."""
         return len({q for q, d in texts[(band, pattern)] if abs(d - at) <= PLACE_POINTS})
 
+    nearest = {}  # (page, band) -> the depth of its number nearest the edge: a page has one page number there
+    for p, _, band, pattern, at, *_ in candidates:
+        if pattern == "#":
+            nearest[(p, band)] = min(at, nearest.get((p, band), at))
     out = {}
     for p, i, band, pattern, at, narrow, apart in candidates:
-        if pattern == "#" and len({q for q, _ in texts[(band, pattern)]}) >= needed:
+        if pattern == "#" and len({q for q, _ in texts[(band, pattern)]}) >= needed and at == nearest[(p, band)]:
             out[(p, i)] = "page number"
         elif narrow and (recurs(band, pattern, at) >= needed
                          or (apart and len(places.get((band, round(at / 2)), ())) >= placed)):
@@ -366,7 +372,25 @@ def _reading_order(lines: list[Line], indices: list[int]) -> list[int]:
     bands = _bands(indices, boxes, min_gap=1.2 * size)
     if len(bands) > 1:
         return [i for band in bands for i in _reading_order(lines, band)]
-    return sorted(indices, key=lambda i: (round(boxes[i][3]), boxes[i][0]))
+    return [i for row in _rows(indices, boxes) for i in sorted(row, key=lambda i: boxes[i][0])]
+
+
+def _rows(indices: list[int], boxes: dict) -> list[list[int]]:
+    """`indices` grouped top down into rows: lines that share most of their height (a table's cells, whose
+    boxes differ by their letters' descenders)."""
+    rows: list[list[int]] = []
+    for i in sorted(indices, key=lambda i: (boxes[i][1] + boxes[i][3]) / 2):
+        if rows and _same_row(boxes[rows[-1][0]], boxes[i]):
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+    return rows
+
+
+def _same_row(a, b) -> bool:
+    """Whether two line boxes share at least half the height of the shorter one."""
+    shared = min(a[3], b[3]) - max(a[1], b[1])
+    return shared >= ROW_SHARE * min(a[3] - a[1], b[3] - b[1])
 
 
 def _typical_length(lines: list[Line], indices: list[int]) -> float:
@@ -474,12 +498,16 @@ def _assemble(pages: list[list[Line]], heights: list[float], labels: list[str | 
 
 def _usual_step(lines: list[Line]) -> float:
     """The usual distance from one line's top to the next's, on a page (for paragraph breaks)."""
-    steps = [b.box[1] - a.box[1] for a, b in zip(lines, lines[1:]) if 0 < b.box[1] - a.box[1]]
+    steps = [b.box[1] - a.box[1] for a, b in zip(lines, lines[1:])
+             if 0 < b.box[1] - a.box[1] and not _same_row(a.box, b.box)]
     return statistics.median(steps) if steps else 0.0
 
 
 def _join(previous: Line, line: Line, step: float) -> str:
-    """"\n" within a paragraph, "\n\n" between paragraphs: a wider step than usual, or a change of type size."""
+    """" " between the cells of a row, "\n" within a paragraph, "\n\n" between paragraphs: a wider step than
+    usual, or a change of type size."""
+    if previous.page == line.page and _same_row(previous.box, line.box):
+        return " "
     if previous.size and line.size and abs(previous.size - line.size) > 0.15 * max(previous.size, line.size):
         return "\n\n"
     if previous.page == line.page:
