@@ -16,6 +16,7 @@ from conftest import QUESTIONS, SEEDS, read_source
 import qa.build.corpus
 from qa.embed.sentence_transformers import SentenceTransformerEmbedder as Embedder
 from qa.build.build import build_index, load_index
+from qa.errors import IndexStaleError
 from qa.text import normalize
 from qa.settings import IndexSettings
 
@@ -241,8 +242,12 @@ def test_a_new_extractor_version_reads_its_documents_again(folder, tmp_path, emb
     read, _ = spy(monkeypatch)
     assert build_index(folder, index, embedder=embedder).processed == 0 and read == []
     pdf = BY_FORMAT["pdf"]
+    load_index(index, seeds=folder)  # current
     monkeypatch.setattr(type(pdf), "extractor", lambda self: "pypdfium2 99.0; qa pdf 9")
+    with pytest.raises(IndexStaleError, match=r"the pdf reader changed since the index was built \(pypdfium2 .* -> "
+                                              r"pypdfium2 99\.0; qa pdf 9\)"):
+        load_index(index, seeds=folder)  # as `qa ask` opens it: it rebuilds, reading the PDF again
     report_ = build_index(folder, index, embedder=embedder)
     assert read == ["review.pdf"] and report_.processed == 1
-    assert load_index(index).sources["review.pdf"].extractor == "pypdfium2 99.0; qa pdf 9"
+    assert load_index(index, seeds=folder).sources["review.pdf"].extractor == "pypdfium2 99.0; qa pdf 9"
     shutil.rmtree(index)

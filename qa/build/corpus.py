@@ -198,6 +198,12 @@ def languages_of(rows: list[dict]) -> list[str]:
     return sorted(chars, key=lambda k: (-chars[k], k))
 
 
+def extractors_of(rows: list[dict]) -> dict[str, str]:
+    """Per format of the derived documents, the extractor that read them (a build reads every one of a
+    format with the same)."""
+    return {d["format"]: d["extractor"] for d in sorted(rows, key=lambda d: d.get("format", "")) if d.get("extractor")}
+
+
 def derived_texts(rows: list[dict]) -> dict[str, str]:
     """The derived text of every document read by an extractor, by source, from the documents table."""
     return {d["source"]: d["derived_text"] for d in rows if "derived_text" in d}
@@ -280,7 +286,8 @@ def prepare(
         raise SourceError(f"the documents in {str(seeds)!r} hold no text outside boilerplate; nothing to index")
     # The fingerprint comes from the very bytes indexed, so it always describes this corpus.
     state = {"sources": {**{n: hashes[n] for n in order}, **{s.source: s.sha256 for s in skipped}},
-             "catalog": catalog_digest, "languages": languages_of(parts.documents)}
+             "catalog": catalog_digest, "languages": languages_of(parts.documents),
+             "extractors": extractors_of(parts.documents)}
     state["source_stats"] = {n: list(stats[n]) for n in state["sources"] if n in stats}
     # The graph first, while little else is in memory: built from the mapped vectors, written beside them.
     if spill is not None:

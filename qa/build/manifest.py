@@ -15,6 +15,7 @@ from .. import __version__
 from ..embed import model_id as model_id_of
 from ..errors import IndexStaleError, ModelMismatchError
 from ..ingest.documents import fingerprint
+from ..ingest.formats import BY_FORMAT
 from ..ingest.metadata import load_catalog
 from ..settings import AnnSettings, IndexSettings
 
@@ -68,7 +69,8 @@ def check_format(manifest: dict, where: str) -> None:
 
 
 def check_manifest(manifest: dict, where: str, *, seeds=None, settings: IndexSettings | None = None) -> None:
-    """Whether a build's manifest is of this version, these settings and these sources.
+    """Whether a build's manifest is of this version, these settings and these sources (and, with the
+    sources, whether their derived texts were read by today's readers).
 
     Raises:
         IndexStaleError, ModelMismatchError.
@@ -78,6 +80,17 @@ def check_manifest(manifest: dict, where: str, *, seeds=None, settings: IndexSet
         _check_settings(manifest, settings)
     if seeds is not None:
         _check_sources(manifest, source_state(seeds, manifest))
+        _check_extractors(manifest)
+
+
+def _check_extractors(manifest: dict) -> None:
+    """A derived document is read again when its reader changed (a new extractor version may derive
+    another text), as a changed source is."""
+    for format, recorded in sorted((manifest.get("extractors") or {}).items()):
+        reader = BY_FORMAT.get(format)
+        now = reader.extractor() if reader is not None else ""
+        if now != recorded:
+            raise IndexStaleError(f"the {format} reader changed since the index was built ({recorded} -> {now})")
 
 
 def _check_settings(manifest: dict, settings: IndexSettings) -> None:
