@@ -278,11 +278,11 @@ the first of April, which the bus company had asked for last year.</p>
 </body></html>"""
 
 
-def test_html_article_keeps_its_headline_and_leaves_the_page_around_it():
+def test_html_article_keeps_its_headline_and_byline_and_leaves_the_page_around_it():
     r = formats.read("bus.html", STORY.encode())
     paragraphs = r.text.split("\n\n")
-    assert paragraphs[0] == "Council keeps the night bus"
-    assert paragraphs[1].startswith("The council voted on Tuesday") and paragraphs[-1].endswith("last year.")
+    assert paragraphs[:2] == ["Council keeps the night bus", "By A. Writer"]  # the headline, then its byline
+    assert paragraphs[2].startswith("The council voted on Tuesday") and paragraphs[-1].endswith("last year.")
     for clutter in ("Most read", "Ten things", "Privacy", "Jobs", "Example Gazette"):
         assert clutter not in r.text
     assert r.extractor.startswith("readability-lxml ")

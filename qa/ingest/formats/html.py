@@ -31,6 +31,7 @@ READER_VERSION = 2  # this module's own parsing and locating; part of the extrac
 MIN_ARTICLE_WORDS = 10  # a page whose article has fewer words is reported as having none
 MAX_LINK_SHARE = 0.7  # nor is one whose article text is mostly the text of links (a listing)
 WORD_GAP = 20  # characters between two words of a paragraph beyond which they are two runs of it
+BYLINE_CHARS = 100  # text this short between the headline and the article (a byline, a date) goes with them
 SKIPPED = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "canvas"}
 BLOCKS = {"p", "div", "section", "article", "main", "header", "footer", "nav", "aside", "h1", "h2", "h3", "h4",
           "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table", "tr", "thead", "tbody", "tfoot", "caption",
@@ -92,13 +93,17 @@ class Html:
 
 def with_headline(title: str | None, stream: str, segments: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """`segments` led by the page's headline: the last line of `stream` before the article that is its
-    title, where there is one (extractors keep the body and drop the headline above it)."""
+    title, where there is one (extractors keep the body and drop the headline above it), and the text
+    between the two when it is short (`BYLINE_CHARS`: a byline, a date)."""
     if not title or not segments:
         return segments
     at = stream.rfind(title, 0, segments[0][0])
     while at >= 0:
         end = at + len(title)
         if (at == 0 or stream[at - 1] == "\n") and (end == len(stream) or stream[end] == "\n"):
+            between = stream[end : segments[0][0]]
+            if 0 < len(between.strip()) <= BYLINE_CHARS:
+                return [(at, end), (end + len(between) - len(between.lstrip()), segments[0][0]), *segments]
             return [(at, end), *segments]
         at = stream.rfind(title, 0, at)
     return segments
