@@ -126,11 +126,9 @@ def justext_extractor() -> Extractor:
 
 
 def readability_extractor() -> Extractor:
-    from qa.ingest.formats.html import readability_lines
+    from qa.ingest.formats.html import decode, readability_lines
 
     def run(html: bytes, lang: str) -> str:
-        from qa.ingest.formats.html import decode
-
         return "\n".join(readability_lines(decode(html)[0]))
 
     return run

@@ -145,7 +145,7 @@ class LanguageOffsets:
     """How far an embedding model's cosines sit above its English-English ones, per pair of languages (the
     question's, then the text's): multilingual-e5's run high between two Chinese texts and low across
     languages, whatever the texts say. Measured per model on XQuAD dev (eval/language_offsets.py writes
-    `language_offsets.json`); taken off a cosine, they let one threshold, and one ranking, serve every pair.
+    `language_offsets.json`); taken off a cosine, they put every pair on one scale for thresholds and ranking.
 
     Attributes:
         pairs: {asked: {language: offset}}; empty for a model with none (an English model).
@@ -222,10 +222,10 @@ class AnswerParams:
 # off-topic sentences that share a word, and cannot exist across languages, so it only ranks
 # (overlap_bonus = 0.3 + 0.2, as before, leaving the ranking unchanged). Its cosines also sit higher or
 # lower by the two languages (Chinese with Chinese high, across languages low): its language offsets
-# (`LanguageOffsets`) take that off, so its one threshold serves every pair of languages (docs/languages.md).
+# (`LanguageOffsets`) take that off, so every pair is judged on one scale (docs/languages.md).
 # A sentence's relevance is half its own cosine and half its passage's: one sentence's cosine says less
-# about whether the folder answers than the passage around it. With it, sentences in another language
-# than the question's need 0.815 (fewer answers lost across languages at the same abstention).
+# about whether the folder answers than the passage around it. A sentence in the question's language
+# needs 0.82, one in another language 0.815 (each chosen on XQuAD tune, by the same rule).
 FOR_MODEL = {"multilingual-e5-small": dict(abstain_below=0.82, abstain_below_across=0.815, lexical_weight=0.0,
                                            overlap_bonus=0.5, passage_share=0.5)}
 

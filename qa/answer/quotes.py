@@ -97,7 +97,8 @@ class Candidate:
         ranked_similarity, ranked_overlap: the same for the question it is ranked with, which are
             `similarity` and `overlap` unless a separate ranking question was given.
         sentence: the sentence's number in the quote index.
-        passage_similarity: the question's cosine with the sentence's passage.
+        passage_similarity: the question's cosine with the sentence's passage (computed only when
+            `AnswerParams.passage_share` gives it a part in relevance; 0 otherwise).
     """
 
     text: str
@@ -175,8 +176,9 @@ def candidates(
     across = foreign is not None and any(foreign(rows.spans[r].source) for r in keep)
     overlap = np.zeros(len(keep)) if across else term_overlap(terms, question_weights)
     base = np.zeros(len(keep)) if offset is None else np.array([offset(rows.spans[r].source) for r in keep])
-    passage_similarity = _passage_cosines([chosen[int(rows.ids[r])] for r in keep], index, question_vector)
     share = params.passage_share
+    passage_similarity = (_passage_cosines([chosen[int(rows.ids[r])] for r in keep], index, question_vector)
+                          if share else np.zeros(len(keep)))  # a store read per answer only where it counts
     relevance = (1 - share) * similarity + share * passage_similarity - base + lexical_weight * overlap
     if ranking is None:
         ranked_similarity, ranked_overlap = similarity, overlap
@@ -270,7 +272,7 @@ def why(c: Candidate, hit, params: AnswerParams, *, kind: str | None, reason: st
         "passage": {"id": c.passage_id, "ranks": dict(hit.ranks) if hit is not None else {},
                     "hybrid_score": round(c.passage_score, 6)},
         "similarity": round(c.similarity, 6),
-        "passage_similarity": round(c.passage_similarity, 6),
+        "passage_similarity": round(c.passage_similarity, 6) if params.passage_share else None,
         "passage_share": params.passage_share,
         "language_offset": round(c.offset, 6),
         "term_overlap": round(c.overlap, 6),
