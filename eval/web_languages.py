@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     for language in args.languages.split(","):
         kept = {name: [0, 0, 0] for name in extractors}  # paragraphs kept, of, pages with clutter
         for article in xquad.articles(language)[::2]:
-            paragraphs = [p["context"].strip() for p in article["paragraphs"][:4]]
+            paragraphs = [p["context"].replace("\ufeff", "").strip() for p in article["paragraphs"][:4]]
             html = page(article["title"].replace("_", " "), paragraphs)
             for name, extract in extractors.items():
                 try:
