@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 
 from qa.ingest import formats
@@ -285,7 +286,41 @@ def test_html_article_keeps_its_headline_and_byline_and_leaves_the_page_around_i
     assert paragraphs[2].startswith("The council voted on Tuesday") and paragraphs[-1].endswith("last year.")
     for clutter in ("Most read", "Ten things", "Privacy", "Jobs", "Example Gazette"):
         assert clutter not in r.text
-    assert r.extractor.startswith("readability-lxml ")
+    assert r.extractor.startswith("readability-lxml ") and "trafilatura" in r.extractor
+
+
+ARTICLE = ["The council voted on Tuesday to keep the night bus running for three more years.",
+           "The route links the hospital, the station and the university every night.",
+           "Councillors said a season ticket would cost two per cent more from April."]
+STREAM = "\n".join(["Home News Jobs", *ARTICLE, "Related: Ten things to do this weekend in the city", "Terms Privacy"])
+
+
+def spans(*texts: str) -> list[tuple[int, int]]:
+    return [(STREAM.index(t), STREAM.index(t) + len(t)) for t in texts]
+
+
+def article_of(first, second, links=()):
+    from qa.ingest.formats.html import agreed_article
+
+    linked = np.zeros(len(STREAM), bool)
+    for a, b in spans(*links):
+        linked[a:b] = True
+    return [STREAM[a:b] for a, b in agreed_article(first, second, STREAM, linked)]
+
+
+def test_html_extractors_that_agree_keep_the_article_whole_and_nothing_past_it():
+    # readability keeps the article and the related link under it; trafilatura drops the middle
+    # paragraph (its filters) and the first words of the last one.
+    first = spans(*ARTICLE, "Related: Ten things to do this weekend in the city")
+    second = spans(ARTICLE[0], ARTICLE[2][len("Councillors said "):])
+    assert article_of(first, second) == ARTICLE
+
+
+def test_html_extractors_that_disagree_take_trafilaturas_article_unless_it_is_a_listing():
+    sidebar = spans("Related: Ten things to do this weekend in the city", "Terms Privacy")
+    assert article_of(sidebar, spans(*ARTICLE)) == ARTICLE
+    # trafilatura's pick is a list of links: readability's article is taken instead
+    assert article_of(spans(*ARTICLE), sidebar, links=("Ten things to do this weekend in the city", "Terms Privacy")) == ARTICLE
 
 
 @pytest.mark.parametrize("html", [

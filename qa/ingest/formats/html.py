@@ -1,13 +1,14 @@
 """Web pages (`.html`, `.htm`) as a browser saved them: the article, read by the page's structure.
 
-Which parts of a page are its article is readability-lxml's decision (the DOM's text and link
-density, scored per block), with trafilatura's where readability finds no article; measured
-against trafilatura alone and jusText in docs/formats.md. Neither returns positions, so the
-page is also parsed here with the standard library's `html.parser`, which keeps them:
-its text (scripts, styles and the head left out, entities decoded, white space collapsed as a
-browser shows it) is a stream whose every character knows the source characters it came from.
-Each paragraph the extractor keeps is found in that stream, in order, and the derived text is
-those paragraphs of the stream, joined by blank lines. So the derived text is the page's own
+Which parts of a page are its article, two extractors decide: readability-lxml (the DOM's text and
+link density, scored per block) and trafilatura (its own rules on the DOM). Where their articles
+overlap, what both keep is the article; where they chose different parts of the page,
+trafilatura's is (measured against each alone and jusText in docs/formats.md). Neither returns
+positions, so the page is also parsed here with the standard library's `html.parser`, which
+keeps them: its text (scripts, styles and the head left out, entities decoded, white space
+collapsed as a browser shows it) is a stream whose every character knows the source characters
+it came from. Each paragraph an extractor keeps is found in that stream, and the derived text is
+the article's runs of the stream, joined by blank lines. So the derived text is the page's own
 text, never an extractor's rewriting of it, and `Reading.locate` gives any span's byte offsets
 in the saved file (`source_start_byte`, `source_end_byte`).
 
@@ -27,8 +28,9 @@ import numpy as np
 
 from .base import Reading, Unreadable, version_of
 
-READER_VERSION = 2  # this module's own parsing and locating; part of the extractor's name
+READER_VERSION = 3  # this module's own parsing and locating; part of the extractor's name
 MIN_ARTICLE_WORDS = 10  # a page whose article has fewer words is reported as having none
+AGREE_SHARE = 0.3  # the two extractors agree when what both keep is this share of what either keeps
 MAX_LINK_SHARE = 0.7  # nor is one whose article text is mostly the text of links (a listing)
 WORD_GAP = 20  # characters between two words of a paragraph beyond which they are two runs of it
 BYLINE_CHARS = 100  # text this short between the headline and the article (a byline, a date) goes with them
@@ -58,10 +60,13 @@ class Html:
 
         page, encoding, skip = decode(data)
         stream, starts, ends, linked = text_stream(page)
-        segments = locate_lines(readability_lines(page), stream)
-        if sum(len(stream[a:b].split()) for a, b in segments) < MIN_ARTICLE_WORDS:
-            main = trafilatura.extract(page, output_format="txt", include_comments=False, include_tables=True)
-            segments = locate_lines((main or "").splitlines(), stream)
+        main = trafilatura.extract(page, output_format="txt", include_comments=False, include_tables=True)
+        segments = agreed_article(
+            locate_lines(readability_lines(page), stream),
+            locate_lines((main or "").splitlines(), stream),
+            stream,
+            np.asarray(linked, bool),
+        )
         meta = metadata(page, trafilatura)
         segments = with_headline(meta.get("title"), stream, segments)
         pieces = [stream[a:b].strip(" \n") for a, b in segments]
@@ -89,6 +94,54 @@ class Html:
         offsets = _ByteOffsets(page, encoding, skip)
         return Reading(text, self.format, self.extractor(), metadata=meta,
                        locate=lambda start, end: _locate(starts_arr, ends_arr, offsets, start, end))
+
+
+def agreed_article(
+    first: list[tuple[int, int]], second: list[tuple[int, int]], stream: str, linked: np.ndarray
+) -> list[tuple[int, int]]:
+    """The article's spans of `stream`, in its order, from two extractors' (`first` readability's,
+    `second` trafilatura's); `linked` tells, per character, whether it is the text of a link.
+
+    Where the two overlap by at least `AGREE_SHARE` (characters both keep, of those either keeps), the
+    article runs from the line where both first keep text to the line where they last do, and holds what
+    either keeps there (one extractor's filters drop a paragraph inside the article that the other
+    keeps). Where they chose different parts of the page, it is `second`'s. An article of fewer than
+    `MIN_ARTICLE_WORDS` words, or one that is mostly link text (`MAX_LINK_SHARE`: a listing), is not
+    taken while the other extractor's is neither."""
+    a, b = _mask(first, len(stream)), _mask(second, len(stream))
+
+    def usable(mask: np.ndarray) -> bool:
+        kept = int(np.count_nonzero(mask))
+        return (_words(_runs(mask), stream) >= MIN_ARTICLE_WORDS
+                and np.count_nonzero(linked & mask) <= MAX_LINK_SHARE * kept)
+
+    either = int(np.count_nonzero(a | b))
+    if either and np.count_nonzero(a & b) >= AGREE_SHARE * either:
+        both = _runs(a & b)
+        end = stream.find("\n", both[-1][1])
+        inside = np.zeros(len(stream), bool)
+        inside[stream.rfind("\n", 0, both[0][0]) + 1 : end if end >= 0 else len(stream)] = True
+        candidates = ((a | b) & inside, a, b)
+    else:
+        candidates = (b, a)
+    return _runs(next((m for m in candidates if usable(m)), candidates[0]))
+
+
+def _mask(segments: list[tuple[int, int]], n: int) -> np.ndarray:
+    mask = np.zeros(n, bool)
+    for start, end in segments:
+        mask[start:end] = True
+    return mask
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """The (start, end) of each run of True in `mask`."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
+    return [(int(s), int(e)) for s, e in zip(edges[::2], edges[1::2])]
+
+
+def _words(segments: list[tuple[int, int]], stream: str) -> int:
+    return sum(len(stream[a:b].split()) for a, b in segments)
 
 
 def with_headline(title: str | None, stream: str, segments: list[tuple[int, int]]) -> list[tuple[int, int]]:
