@@ -150,6 +150,20 @@ def test_pdf_two_columns_are_read_in_column_order():
     assert order == sorted(order)
 
 
+def test_pdf_column_with_a_figure_of_short_labels_is_still_a_column():
+    # A paper's right column opens with a figure: many short labels beside the left column's lines. They
+    # must not make the two columns look like a table's cells, which are read row by row.
+    left = body(140, [f"Left column line {n} of the long story" for n in range(12)], x=50, size=10)
+    labels = [(x, 140 + 15 * i, word, 7) for i, word in enumerate(["loop", "edge", "hot", "exit", "trace", "abort",
+                                                                   "record"]) for x in (330, 430)]
+    right = body(260, ["Right column text explains the", "figure above it in full words.",
+                       "It ends the story of the page."], x=330, size=10)
+    r = formats.read("figure.pdf", draw([left + labels + right]))
+    story = "\n".join(f"Left column line {n} of the long story" for n in range(12))
+    assert story in r.text  # the left column whole, no label inside it
+    assert r.text.index(story) < r.text.index("Right column text explains the")
+
+
 @pytest.mark.parametrize("rotation", [90, 180, 270])
 def test_pdf_boxes_on_rotated_and_cropped_pages_match_the_page_as_displayed(rotation):
     import pypdfium2 as pdfium

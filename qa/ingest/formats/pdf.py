@@ -40,7 +40,7 @@ import numpy as np
 
 from .base import PageSpan, Reading, Span, Unreadable, max_pages, version_of
 
-READER_VERSION = 2  # this module's own layout rules; part of the extractor's name
+READER_VERSION = 3  # this module's own layout rules; part of the extractor's name
 HEAD_BAND = 0.12  # the top and bottom fractions of a page where running heads and feet sit
 NUMBER_BAND = 0.2  # and where page numbers may sit
 BAND_LINES = 3  # lines looked at in each band
@@ -393,8 +393,16 @@ def _same_row(a, b) -> bool:
     return shared >= ROW_SHARE * min(a[3] - a[1], b[3] - b[1])
 
 
-def _typical_length(lines: list[Line], indices: list[int]) -> float:
-    return statistics.median(len(lines[i].text) for i in indices)
+def _typical_length(lines: list[Line], indices: list[int]) -> int:
+    """The length of the line that holds the middle character of `indices`' text: the median weighted by
+    length, so a column's figure labels and code, many but short, do not make it look like a table."""
+    lengths = sorted(len(lines[i].text) for i in indices)
+    half, seen = sum(lengths) / 2, 0
+    for length in lengths:
+        seen += length
+        if seen >= half:
+            return length
+    return 0
 
 
 def _widest_gap(intervals: list[tuple[float, float]], *, min_gap: float) -> float | None:
