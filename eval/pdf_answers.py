@@ -2,8 +2,8 @@
 
     .venv/bin/python eval/pdf_answers.py FOLDER [--gold eval/pdf_gold.jsonl] [--json]
 
-FOLDER holds the PDFs the gold file names, anywhere below it: the public py-pdf/sample-files repository
-checked out (not copied here). The named files are copied into one folder (kept under
+FOLDER holds the PDFs the gold file names, anywhere below it: checkouts of the public py-pdf/sample-files
+repository and of mozilla/pdf.js (its `test/pdfs/tracemonkey.pdf`), not copied here. The named files are copied into one folder (kept under
 `~/.cache/qa-cite/pdf-answers`) and built as `qa build` would, with no model named (`--model auto`); each
 gold question is asked with `Engine.ask`.
 
@@ -13,7 +13,8 @@ the answer is on the right page when PDFium's plain text of the page it names (`
 white space and line-break hyphens removed) holds the answer too.
 
 The gold questions (eval/pdf_gold.jsonl) were written by reading the files: definitions in a German
-lecture script of 117 pages (GeoTopo), and two short English documents.
+lecture script of 117 pages (GeoTopo), two short English documents, and a two-column research paper of
+14 pages with figures and code (tracemonkey.pdf, PLDI 2009).
 """
 
 from __future__ import annotations
