@@ -164,6 +164,22 @@ def test_pdf_column_with_a_figure_of_short_labels_is_still_a_column():
     assert r.text.index(story) < r.text.index("Right column text explains the")
 
 
+def test_pdf_note_at_the_foot_of_a_column_leaves_the_sentence_across_the_columns_whole():
+    # A paper's first page: a copyright block in small type, without a marker, at the foot of the left
+    # column; the right column's text runs further down the page than the block.
+    left = body(140, [f"Left column line {n} of the harbour story." for n in range(24)]
+                + ["In the end the harbour board met in March and"], x=50, step=14, size=10)
+    block = body(690, ["Permission to copy this work is granted without fee", "provided that copies bear this notice.",
+                       "Copyright 2024 Example Press"], x=50, step=9, size=7)
+    right = body(140, ["agreed to build the new pier by the autumn."]
+                 + [f"Right column line {n} of the harbour story." for n in range(44)], x=320, step=14, size=10)
+    r = formats.read("paper.pdf", draw([left + block + right]))
+    assert "met in March and\nagreed to build the new pier by the autumn." in r.text
+    notes = "Permission to copy this work is granted without fee\nprovided that copies bear this notice."
+    assert r.text.index(notes) > r.text.index("Right column line 43 of the harbour story.")
+    assert not any(span.start <= r.text.index(notes) < span.end for span in r.excluded)  # a note stays quotable
+
+
 @pytest.mark.parametrize("rotation", [90, 180, 270])
 def test_pdf_boxes_on_rotated_and_cropped_pages_match_the_page_as_displayed(rotation):
     import pypdfium2 as pdfium

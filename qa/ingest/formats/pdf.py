@@ -339,36 +339,72 @@ def _pattern(text: str) -> str:
 
 
 def _footnotes(lines: list[Line]) -> set[int]:
-    """Line numbers of the footnotes at the foot of a page: the bottom lines in a smaller type than the
-    page's body, the first of them beginning with a marker."""
+    """Line numbers of the notes at the foot of a page or of one of its columns: the bottom lines of the
+    column in a smaller type than the page's body, none of them in a row of body text (a subscript).
+    They are notes from the first that begins with a marker, or all of them when white space of
+    `APART_SIZES` body sizes sets them apart from the text above (a paper's copyright block at the foot
+    of its first column)."""
     if len(lines) < 3:
         return set()
     body = statistics.median(ln.size for ln in lines if ln.size) if any(ln.size for ln in lines) else 0
-    order = sorted(range(len(lines)), key=lambda i: lines[i].box[1], reverse=True)
-    notes: list[int] = []
-    for i in order:
-        if lines[i].size and lines[i].size <= FOOTNOTE_SIZE * body:
-            notes.append(i)
-        else:
-            break
-    while notes and not _MARKER_RE.match(lines[notes[-1]].string):
-        notes.pop()  # the topmost footnote line starts with its marker
-    return set(notes) if len(notes) < len(lines) else set()
+    boxes = [ln.box for ln in lines]
+    small = {i for i, ln in enumerate(lines) if ln.size and ln.size <= FOOTNOTE_SIZE * body}
+    notes: set[int] = set()
+    for region in _foot_regions(lines, list(range(len(lines)))):
+        block: list[int] = []
+        for i in sorted(region, key=lambda i: boxes[i][1], reverse=True):
+            if i not in small or any(j not in small and _same_row(boxes[i], boxes[j]) for j in region):
+                break
+            block.append(i)
+        if not block:
+            continue
+        top = boxes[block[-1]]
+        above = [boxes[j][3] for j in range(len(lines)) if j not in block and boxes[j][3] <= top[1]
+                 and min(boxes[j][2], top[2]) > max(boxes[j][0], top[0])]
+        if not (above and top[1] - max(above) >= APART_SIZES * body):
+            while block and not _MARKER_RE.match(lines[block[-1]].string):
+                block.pop()  # the topmost footnote line starts with its marker
+        notes.update(block)
+    return notes if len(notes) < len(lines) else set()
+
+
+def _foot_regions(lines: list[Line], indices: list[int]) -> list[list[int]]:
+    """The parts of the page that end a column, as the reading order cuts it: each column's last band."""
+    if len(indices) <= 1:
+        return [indices]
+    boxes = {i: lines[i].box for i in indices}
+    columns = _columns(lines, indices)
+    if columns:
+        return [region for column in columns for region in _foot_regions(lines, column)]
+    size = statistics.median(lines[i].size or (boxes[i][3] - boxes[i][1]) for i in indices)
+    bands = _bands(indices, boxes, min_gap=1.2 * size)
+    return _foot_regions(lines, bands[-1]) if len(bands) > 1 else [indices]
+
+
+def _columns(lines: list[Line], indices: list[int]) -> tuple[list[int], list[int]] | None:
+    """`indices` split at their widest vertical gap into two columns of text, or None: no gap, or the two
+    sides are a table's cells or a contents page's numbers (which read row by row)."""
+    boxes = {i: lines[i].box for i in indices}
+    size = statistics.median(lines[i].size or (boxes[i][3] - boxes[i][1]) for i in indices)
+    cut = _widest_gap([(boxes[i][0], boxes[i][2]) for i in indices], min_gap=0.8 * size)
+    if cut is None:
+        return None
+    left = [i for i in indices if boxes[i][2] <= cut]
+    right = [i for i in indices if boxes[i][2] > cut]
+    if left and right and min(_typical_length(lines, left), _typical_length(lines, right)) >= COLUMN_CHARS:
+        return left, right
+    return None
 
 
 def _reading_order(lines: list[Line], indices: list[int]) -> list[int]:
     """`indices` in reading order: a recursive XY cut of their boxes (columns left to right, bands top down)."""
     if len(indices) <= 1:
         return list(indices)
+    columns = _columns(lines, indices)
+    if columns:
+        return _reading_order(lines, columns[0]) + _reading_order(lines, columns[1])
     boxes = {i: lines[i].box for i in indices}
     size = statistics.median(lines[i].size or (boxes[i][3] - boxes[i][1]) for i in indices)
-    cut = _widest_gap([(boxes[i][0], boxes[i][2]) for i in indices], min_gap=0.8 * size)
-    if cut is not None:
-        left = [i for i in indices if boxes[i][2] <= cut]
-        right = [i for i in indices if boxes[i][2] > cut]
-        # Columns of text, not the cells of a table or a contents page's numbers: those read row by row.
-        if left and right and min(_typical_length(lines, left), _typical_length(lines, right)) >= COLUMN_CHARS:
-            return _reading_order(lines, left) + _reading_order(lines, right)
     bands = _bands(indices, boxes, min_gap=1.2 * size)
     if len(bands) > 1:
         return [i for band in bands for i in _reading_order(lines, band)]
@@ -469,7 +505,7 @@ def _assemble(pages: list[list[Line]], heights: list[float], labels: list[str | 
         kept = [i for i in range(len(lines)) if (p, i) not in furniture]
         notes = _footnotes([lines[i] for i in kept])
         body = [kept[j] for j in range(len(kept)) if j not in notes]
-        note_lines = [lines[kept[j]] for j in sorted(notes, key=lambda j: lines[kept[j]].box[1])]
+        note_lines = [lines[i] for i in _reading_order(lines, [kept[j] for j in notes])]
         tail.append((p, note_lines, [(lines[i], furniture[(p, i)]) for i in sorted(
             (i for i in range(len(lines)) if (p, i) in furniture), key=lambda i: lines[i].box[1])]))
         order = _reading_order(lines, body)
@@ -487,9 +523,11 @@ def _assemble(pages: list[list[Line]], heights: list[float], labels: list[str | 
     excluded: list[Span] = []
     for p, note_lines, furniture_lines in tail:
         first = None
+        step = _usual_step(note_lines)
         for lines, kind in ((note_lines, None), ([ln for ln, _ in furniture_lines], "furniture")):
             for k, line in enumerate(lines):
-                out.separator("\n\n" if out.length else "")
+                # A note's lines are joined as the body's are; each running head or foot stands alone.
+                out.separator(_join(lines[k - 1], line, step) if k and not kind else "\n\n" if out.length else "")
                 start, end = out.add(line)
                 first = start if first is None else first
                 if kind:
