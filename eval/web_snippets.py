@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from web_extraction import FACTORIES, Extractor  # noqa: E402
+from web_extraction import FACTORIES, Extractor
 
 HELD_OUT = re.compile(r"[0-9a-f]{32}\.html")
 
