@@ -180,6 +180,16 @@ def test_pdf_note_at_the_foot_of_a_column_leaves_the_sentence_across_the_columns
     assert not any(span.start <= r.text.index(notes) < span.end for span in r.excluded)  # a note stays quotable
 
 
+def test_pdf_title_over_two_lines_is_one_paragraph():
+    # Large type steps further between its lines than the body does; that is not a paragraph break.
+    title = [(72, 90, "A Survey of Harbour Dredging", 20), (72, 114, "Methods and Their Costs", 20)]
+    lines = ["The harbour authority met in March to review", "the dredging methods used since 1990.",
+             "Members compared the costs of each method", "over the last ten years of work on the",
+             "northern berth and the channel to the sea."]
+    r = formats.read("title.pdf", draw([title + body(160, lines)]))
+    assert r.text.startswith("A Survey of Harbour Dredging\nMethods and Their Costs\n\nThe harbour authority")
+
+
 @pytest.mark.parametrize("rotation", [90, 180, 270])
 def test_pdf_boxes_on_rotated_and_cropped_pages_match_the_page_as_displayed(rotation):
     import pypdfium2 as pdfium

@@ -542,23 +542,38 @@ def _assemble(pages: list[list[Line]], heights: list[float], labels: list[str | 
                    locate=lambda start, end: locate(page_of, line_of, boxes, labels, start, end))
 
 
-def _usual_step(lines: list[Line]) -> float:
-    """The usual distance from one line's top to the next's, on a page (for paragraph breaks)."""
+def _usual_step(lines: list[Line]) -> tuple[float, float]:
+    """The usual distance from one line's top to the next's on a page, and the page's body size, for
+    paragraph breaks."""
     steps = [b.box[1] - a.box[1] for a, b in zip(lines, lines[1:])
              if 0 < b.box[1] - a.box[1] and not _same_row(a.box, b.box)]
-    return statistics.median(steps) if steps else 0.0
+    return (statistics.median(steps) if steps else 0.0), _body_size(lines)
 
 
-def _join(previous: Line, line: Line, step: float) -> str:
+def _body_size(lines: list[Line]) -> float:
+    """The type size of the page's middle character (a formula's many short sub- and superscripts weigh
+    little)."""
+    sized = sorted((ln.size, len(ln.text)) for ln in lines if ln.size)
+    half, seen = sum(n for _, n in sized) / 2, 0
+    for size, n in sized:
+        seen += n
+        if seen >= half:
+            return size
+    return 0.0
+
+
+def _join(previous: Line, line: Line, step: tuple[float, float]) -> str:
     """" " between the cells of a row, "\n" within a paragraph, "\n\n" between paragraphs: a wider step than
-    usual, or a change of type size."""
+    usual (between two lines in type larger than the body's, as much wider as the type: a title's lines),
+    or a change of type size."""
     if previous.page == line.page and _same_row(previous.box, line.box):
         return " "
     if previous.size and line.size and abs(previous.size - line.size) > 0.15 * max(previous.size, line.size):
         return "\n\n"
+    usual, body = step
     if previous.page == line.page:
         gap = line.box[1] - previous.box[1]
-        if step and gap > PARAGRAPH_STEP * step:
+        if usual and gap > PARAGRAPH_STEP * usual * max(1.0, min(previous.size, line.size) / body if body else 1.0):
             return "\n\n"
         return "\n"
     return "\n"
