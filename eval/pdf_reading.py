@@ -54,7 +54,8 @@ def span_violations(reading: formats.Reading) -> int:
 
 
 def raw_pdfium(data: bytes) -> tuple[int, float | None]:
-    """Pages and seconds for plain PDFium text extraction; seconds None when it cannot open the file."""
+    """Pages and seconds for plain PDFium text extraction; seconds None when it cannot open the file or
+    one of its pages."""
     start = time.perf_counter()
     try:
         pdf = pdfium.PdfDocument(data)
@@ -65,6 +66,8 @@ def raw_pdfium(data: bytes) -> tuple[int, float | None]:
             page = pdf[i]
             page.get_textpage().get_text_range()
         return len(pdf), time.perf_counter() - start
+    except pdfium.PdfiumError:  # a page PDFium cannot load
+        return len(pdf), None
     finally:
         pdf.close()
 
