@@ -231,11 +231,39 @@ def test_pdf_with_an_owner_password_only_is_read():
     assert "public consultation" in formats.read("locked.pdf", data).text
 
 
+def broken_page_tree() -> bytes:
+    """A PDF of two pages whose second entry in the page tree is the number 42, not a page."""
+    content = b"BT /F1 12 Tf 20 100 Td (The first page of the file can be read.) Tj ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 5 0 R "
+               b"/Resources << /Font << /F1 6 0 R >> >> >>", b"42",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, body_ in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body_)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
+def test_pdf_code_points_beyond_the_bmp_and_past_unicode():
+    from qa.ingest.formats.pdf import _char
+
+    # A broken font map can make PDFium give any 32-bit number for a character.
+    assert [_char(c) for c in (0x41, 0, 0xD800, 0x110000, 0xFFFFFFFF)] == ["A"] + ["\ufffd"] * 4
+    # Past the BMP (mathematical italics, emoji), PDFium gives the two halves of a UTF-16 pair.
+    assert _char(0xD835, 0xDC5D) == "\U0001d45d" and _char(0xD83C, 0xDF34) == "\U0001f334"
+
+
 @pytest.mark.parametrize("make, reason", [
     (lambda: transform(report(), encrypt=("user-secret", "owner-secret")), "needs a password"),
     (lambda: draw([[]]), "almost no text"),
     (lambda: b"%PDF-1.7\n" + b"garbage " * 100, "malformed PDF"),
     (lambda: b"", "malformed PDF"),
+    (lambda: broken_page_tree(), "malformed PDF (page 2 of 2 cannot be loaded)"),
 ])
 def test_unreadable_pdfs_say_why_in_one_line(make, reason):
     with pytest.raises(Unreadable) as info:

@@ -140,9 +140,13 @@ class Pdf:
 def _page_lines(pdf, index: int) -> tuple[list[Line], float]:
     """The page's lines, cut at wide gaps, with boxes as displayed and in the text's frame; and the page's
     height in that frame."""
+    import pypdfium2 as pdfium
     import pypdfium2.raw as raw
 
-    page = pdf[index]
+    try:
+        page = pdf[index]
+    except pdfium.PdfiumError:
+        raise Unreadable(f"malformed PDF (page {index + 1} of {len(pdf)} cannot be loaded)") from None
     textpage = page.get_textpage()
     bbox = page.get_bbox()  # the CropBox within the MediaBox, inherited ones included
     to_display, _ = _turned(bbox, page.get_rotation() % 360)
@@ -151,8 +155,12 @@ def _page_lines(pdf, index: int) -> tuple[list[Line], float]:
     line = Line(index)
     last_box = None
     try:
-        for i in range(textpage.count_chars()):
-            ch = chr(raw.FPDFText_GetUnicode(textpage.raw, i) or 0xFFFD)
+        count = textpage.count_chars()
+        codes = [raw.FPDFText_GetUnicode(textpage.raw, i) for i in range(count)]
+        for i in range(count):
+            if i and _pair(codes[i - 1], codes[i]):
+                continue  # the second half of a character past the BMP, read with the first
+            ch = _char(codes[i], codes[i + 1] if i + 1 < count else 0)
             generated = raw.FPDFText_IsGenerated(textpage.raw, i) == 1
             if ch in "\r\n":
                 if ch == "\n" or not generated:
@@ -177,6 +185,19 @@ def _page_lines(pdf, index: int) -> tuple[list[Line], float]:
         textpage.close()
         page.close()
     return [s for s in (ln.strip() for ln in lines) if s.text and s.drawn], height
+
+
+def _char(code: int, following: int = 0) -> str:
+    """The character PDFium gives for a code point. A character past the BMP comes as a UTF-16 surrogate
+    pair, this code and the `following` one; U+FFFD for none, a lone surrogate, or a value past Unicode (a
+    broken font map can give any 32-bit number)."""
+    if _pair(code, following):
+        return chr(0x10000 + ((code - 0xD800) << 10) + (following - 0xDC00))
+    return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+
+
+def _pair(high: int, low: int) -> bool:
+    return 0xD800 <= high <= 0xDBFF and 0xDC00 <= low <= 0xDFFF
 
 
 def _jumps(last, box, size: float) -> bool:
