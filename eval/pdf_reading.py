@@ -2,7 +2,8 @@
 
 For every *.pdf below FOLDER: read it with `qa.ingest.formats.read` (timed), record whether it was read
 or refused (and why), its pages, characters, excluded spans, pages labelled other than their number,
-and whether every excluded span and page span lies within the text, in order. The same file is then
+whether every excluded span and page span lies within the text, in order, and whether the text can be
+hashed as the build hashes it (UTF-8). The same file is then
 read with plain pypdfium2 (`get_text_range` per page) for the cost of the extraction itself.
 
     .venv/bin/python eval/pdf_reading.py FOLDER [--json]   # FOLDER: for example py-pdf/sample-files checked out
@@ -81,6 +82,7 @@ def measure(path: Path, root: Path) -> Row:
         row.chars, row.excluded = len(reading.text), len(reading.excluded)
         row.labelled = len({p.page for p in reading.pages if p.label is not None and p.label != str(p.page)})
         row.violations = span_violations(reading)
+        reading.sha256  # noqa: B018 - the build hashes the text: it must encode (no lone surrogates)
     except formats.Unreadable as exc:
         row.seconds, row.reason = time.perf_counter() - start, str(exc)
         row.result = "crashed" if row.reason.startswith("cannot be read as") else "refused"
