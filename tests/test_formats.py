@@ -8,6 +8,7 @@ page and boxes are checked against where its words were drawn.
 from __future__ import annotations
 
 import io
+import logging
 
 import numpy as np
 import pytest
@@ -398,6 +399,15 @@ def test_html_extractors_that_disagree_take_trafilaturas_article_unless_it_is_a_
 def test_html_without_an_article_is_reported(html):
     with pytest.raises(Unreadable, match="no article"):
         formats.read("shell.html", html.encode())
+
+
+def test_html_page_without_text_is_reported_in_one_line_without_the_extractors_messages(caplog):
+    # trafilatura logs "parsed tree length: 0" and "discarding data" for such a page, readability a traceback;
+    # next to the build's one-line report they read as the product's own messages.
+    for data in ("\ufeff<p>".encode("utf-16-le"), b"<html><body></body></html>"):
+        with pytest.raises(Unreadable, match="no article"):
+            formats.read("empty.html", data)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_docx_paragraphs_tables_and_footnotes_with_their_paragraph():

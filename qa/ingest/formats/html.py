@@ -21,6 +21,7 @@ JavaScript shell) is reported, not indexed as menus.
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 from html.parser import HTMLParser
 
@@ -34,6 +35,9 @@ AGREE_SHARE = 0.3  # the two extractors agree when what both keep is this share 
 MAX_LINK_SHARE = 0.7  # nor is one whose article text is mostly the text of links (a listing)
 WORD_GAP = 20  # characters between two words of a paragraph beyond which they are two runs of it
 BYLINE_CHARS = 100  # text this short between the headline and the article (a byline, a date) goes with them
+# Their own messages about a page ("parsed tree length: 0", "discarding data", readability's traceback for an
+# empty document) would stand beside the build's one-line report as if they were the product's.
+EXTRACTOR_LOGGERS = ("trafilatura", "readability", "htmldate", "courlan", "justext")
 SKIPPED = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "canvas"}
 BLOCKS = {"p", "div", "section", "article", "main", "header", "footer", "nav", "aside", "h1", "h2", "h3", "h4",
           "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table", "tr", "thead", "tbody", "tfoot", "caption",
@@ -58,6 +62,8 @@ class Html:
     def read(self, data: bytes, name: str) -> Reading:
         import trafilatura
 
+        for library in EXTRACTOR_LOGGERS:  # the build reports an unreadable page in one line of its own
+            logging.getLogger(library).setLevel(logging.CRITICAL)
         page, encoding, skip = decode(data)
         stream, starts, ends, linked = text_stream(page)
         main = trafilatura.extract(page, output_format="txt", include_comments=False, include_tables=True)
