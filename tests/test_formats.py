@@ -236,8 +236,8 @@ def broken_page_tree() -> bytes:
     """A PDF of two pages whose second entry in the page tree is the number 42, not a page."""
     content = b"BT /F1 12 Tf 20 100 Td (The first page of the file can be read.) Tj ET"
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 5 0 R "
-               b"/Resources << /Font << /F1 6 0 R >> >> >>", b"42",
+               (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 5 0 R "
+                b"/Resources << /Font << /F1 6 0 R >> >> >>"), b"42",
                b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
     out, offsets = b"%PDF-1.4\n", []
