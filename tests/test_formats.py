@@ -181,6 +181,16 @@ def test_pdf_note_at_the_foot_of_a_column_leaves_the_sentence_across_the_columns
     assert not any(span.start <= r.text.index(notes) < span.end for span in r.excluded)  # a note stays quotable
 
 
+def test_pdf_footnotes_at_the_foot_are_notes_each_its_own_paragraph():
+    lines = body(120, [f"Body line {n} of the harbour report, which goes on." for n in range(20)])
+    notes = [(72, 770, "1 The figures come from the audited accounts, which the board", 8),
+             (72, 780, "approved in May.", 8), (72, 790, "2 The tariff was set in 2024.", 8)]
+    r = formats.read("notes.pdf", draw([lines + notes]))
+    first = "1 The figures come from the audited accounts, which the board\napproved in May."
+    assert first + "\n\n2 The tariff was set in 2024." in r.text  # one note over two lines, then the next
+    assert r.text.index(first) > r.text.index("Body line 19")
+
+
 def test_pdf_title_over_two_lines_is_one_paragraph():
     # Large type steps further between its lines than the body does; that is not a paragraph break.
     title = [(72, 90, "A Survey of Harbour Dredging", 20), (72, 114, "Methods and Their Costs", 20)]

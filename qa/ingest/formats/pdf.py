@@ -143,11 +143,14 @@ def _page_lines(pdf, index: int) -> tuple[list[Line], float]:
     import pypdfium2 as pdfium
     import pypdfium2.raw as raw
 
+    page = None
     try:
         page = pdf[index]
+        textpage = page.get_textpage()
     except pdfium.PdfiumError:
+        if page is not None:
+            page.close()
         raise Unreadable(f"malformed PDF (page {index + 1} of {len(pdf)} cannot be loaded)") from None
-    textpage = page.get_textpage()
     bbox = page.get_bbox()  # the CropBox within the MediaBox, inherited ones included
     to_display, _ = _turned(bbox, page.get_rotation() % 360)
     to_frame, height = _turned(bbox, _text_angle(textpage))
@@ -367,7 +370,7 @@ def _footnotes(lines: list[Line]) -> set[int]:
     of its first column)."""
     if len(lines) < 3:
         return set()
-    body = statistics.median(ln.size for ln in lines if ln.size) if any(ln.size for ln in lines) else 0
+    body = _body_size(lines)
     boxes = [ln.box for ln in lines]
     small = {i for i, ln in enumerate(lines) if ln.size and ln.size <= FOOTNOTE_SIZE * body}
     notes: set[int] = set()
@@ -547,8 +550,9 @@ def _assemble(pages: list[list[Line]], heights: list[float], labels: list[str | 
         step = _usual_step(note_lines)
         for lines, kind in ((note_lines, None), ([ln for ln, _ in furniture_lines], "furniture")):
             for k, line in enumerate(lines):
-                # A note's lines are joined as the body's are; each running head or foot stands alone.
-                out.separator(_join(lines[k - 1], line, step) if k and not kind else "\n\n" if out.length else "")
+                # A note's lines are joined as the body's are, but each note (a marker after a sentence's end, or
+                # the next column's notes) is a paragraph; each running head or foot stands alone.
+                out.separator(_join_note(lines[k - 1], line, step) if k and not kind else "\n\n" if out.length else "")
                 start, end = out.add(line)
                 first = start if first is None else first
                 if kind:
@@ -598,6 +602,16 @@ def _join(previous: Line, line: Line, step: tuple[float, float]) -> str:
             return "\n\n"
         return "\n"
     return "\n"
+
+
+def _join_note(previous: Line, line: Line, step: tuple[float, float]) -> str:
+    """As `_join`, but a line that goes back up (the next column's notes), or one that begins with a marker
+    after a line that ends a sentence, starts a note of its own."""
+    if line.box[1] < previous.box[1] and not _same_row(previous.box, line.box):
+        return "\n\n"
+    if _MARKER_RE.match(line.string) and _SENTENCE_END_RE.search(previous.string.rstrip()):
+        return "\n\n"
+    return _join(previous, line, step)
 
 
 def locate(page_of: np.ndarray, line_of: np.ndarray, boxes: np.ndarray, labels: list[str | None],
