@@ -66,7 +66,10 @@ class Html:
             logging.getLogger(library).setLevel(logging.CRITICAL)
         page, encoding, skip = decode(data)
         stream, starts, ends, linked = text_stream(page)
-        main = trafilatura.extract(page, output_format="txt", include_comments=False, include_tables=True)
+        try:
+            main = trafilatura.extract(page, output_format="txt", include_comments=False, include_tables=True)
+        except Exception:  # noqa: BLE001 - a page trafilatura fails on is still read by readability
+            main = None
         segments = agreed_article(
             locate_lines(readability_lines(page), stream),
             locate_lines((main or "").splitlines(), stream),
