@@ -394,45 +394,37 @@ def _footnotes(lines: list[Line]) -> set[int]:
 
 def _foot_regions(lines: list[Line], indices: list[int]) -> list[list[int]]:
     """The parts of the page that end a column, as the reading order cuts it: each column's last band."""
-    if len(indices) <= 1:
-        return [indices]
-    boxes = {i: lines[i].box for i in indices}
-    columns = _columns(lines, indices)
+    columns, bands = _cut(lines, indices)
     if columns:
         return [region for column in columns for region in _foot_regions(lines, column)]
-    size = statistics.median(lines[i].size or (boxes[i][3] - boxes[i][1]) for i in indices)
-    bands = _bands(indices, boxes, min_gap=1.2 * size)
-    return _foot_regions(lines, bands[-1]) if len(bands) > 1 else [indices]
-
-
-def _columns(lines: list[Line], indices: list[int]) -> tuple[list[int], list[int]] | None:
-    """`indices` split at their widest vertical gap into two columns of text, or None: no gap, or the two
-    sides are a table's cells or a contents page's numbers (which read row by row)."""
-    boxes = {i: lines[i].box for i in indices}
-    size = statistics.median(lines[i].size or (boxes[i][3] - boxes[i][1]) for i in indices)
-    cut = _widest_gap([(boxes[i][0], boxes[i][2]) for i in indices], min_gap=0.8 * size)
-    if cut is None:
-        return None
-    left = [i for i in indices if boxes[i][2] <= cut]
-    right = [i for i in indices if boxes[i][2] > cut]
-    if left and right and min(_typical_length(lines, left), _typical_length(lines, right)) >= COLUMN_CHARS:
-        return left, right
-    return None
+    return _foot_regions(lines, bands[-1]) if bands else [indices]
 
 
 def _reading_order(lines: list[Line], indices: list[int]) -> list[int]:
     """`indices` in reading order: a recursive XY cut of their boxes (columns left to right, bands top down)."""
+    columns, bands = _cut(lines, indices)
+    if columns or bands:
+        return [i for part in columns or bands for i in _reading_order(lines, part)]
+    boxes = {i: lines[i].box for i in indices}
+    return [i for row in _rows(indices, boxes) for i in sorted(row, key=lambda i: boxes[i][0])]
+
+
+def _cut(lines: list[Line], indices: list[int]) -> tuple[list[list[int]], list[list[int]]]:
+    """One step of the XY cut: `indices` split at their widest vertical gap into two columns of text, or
+    else at horizontal gaps into bands, top down; ([], []) where neither cut applies. Two sides that are a
+    table's cells or a contents page's numbers are not columns: those read row by row."""
     if len(indices) <= 1:
-        return list(indices)
-    columns = _columns(lines, indices)
-    if columns:
-        return _reading_order(lines, columns[0]) + _reading_order(lines, columns[1])
+        return [], []
     boxes = {i: lines[i].box for i in indices}
     size = statistics.median(lines[i].size or (boxes[i][3] - boxes[i][1]) for i in indices)
+    cut = _widest_gap([(boxes[i][0], boxes[i][2]) for i in indices], min_gap=0.8 * size)
+    if cut is not None:
+        left = [i for i in indices if boxes[i][2] <= cut]
+        right = [i for i in indices if boxes[i][2] > cut]
+        if left and right and min(_typical_length(lines, left), _typical_length(lines, right)) >= COLUMN_CHARS:
+            return [left, right], []
     bands = _bands(indices, boxes, min_gap=1.2 * size)
-    if len(bands) > 1:
-        return [i for band in bands for i in _reading_order(lines, band)]
-    return [i for row in _rows(indices, boxes) for i in sorted(row, key=lambda i: boxes[i][0])]
+    return [], (bands if len(bands) > 1 else [])
 
 
 def _rows(indices: list[int], boxes: dict) -> list[list[int]]:
@@ -456,13 +448,19 @@ def _same_row(a, b) -> bool:
 def _typical_length(lines: list[Line], indices: list[int]) -> int:
     """The length of the line that holds the middle character of `indices`' text: the median weighted by
     length, so a column's figure labels and code, many but short, do not make it look like a table."""
-    lengths = sorted(len(lines[i].text) for i in indices)
-    half, seen = sum(lengths) / 2, 0
-    for length in lengths:
-        seen += length
+    return _of_middle_character([(len(lines[i].text), lines[i]) for i in indices], 0)
+
+
+def _of_middle_character(values: list[tuple[float, Line]], default):
+    """Of (value, line) pairs, the value of the line that holds the middle character of their text (the
+    median weighted by each line's length)."""
+    ordered = sorted(values, key=lambda v: v[0])
+    half, seen = sum(len(line.text) for _, line in ordered) / 2, 0
+    for value, line in ordered:
+        seen += len(line.text)
         if seen >= half:
-            return length
-    return 0
+            return value
+    return default
 
 
 def _widest_gap(intervals: list[tuple[float, float]], *, min_gap: float) -> float | None:
@@ -578,13 +576,7 @@ def _usual_step(lines: list[Line]) -> tuple[float, float]:
 def _body_size(lines: list[Line]) -> float:
     """The type size of the page's middle character (a formula's many short sub- and superscripts weigh
     little)."""
-    sized = sorted((ln.size, len(ln.text)) for ln in lines if ln.size)
-    half, seen = sum(n for _, n in sized) / 2, 0
-    for size, n in sized:
-        seen += n
-        if seen >= half:
-            return size
-    return 0.0
+    return _of_middle_character([(ln.size, ln) for ln in lines if ln.size], 0.0)
 
 
 def _join(previous: Line, line: Line, step: tuple[float, float]) -> str:
