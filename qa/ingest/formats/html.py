@@ -66,6 +66,7 @@ class Html:
             logging.getLogger(library).setLevel(logging.CRITICAL)
         page, encoding, skip = decode(data)
         stream, starts, ends, linked = text_stream(page)
+        linked = np.asarray(linked, bool)
         try:
             main = trafilatura.extract(page, output_format="txt", include_comments=False, include_tables=True)
         except Exception:  # noqa: BLE001 - a page trafilatura fails on is still read by readability
@@ -74,18 +75,14 @@ class Html:
             locate_lines(readability_lines(page), stream),
             locate_lines((main or "").splitlines(), stream),
             stream,
-            np.asarray(linked, bool),
+            linked,
         )
         meta = metadata(page, trafilatura)
         segments = with_headline(meta.get("title"), stream, segments)
+        problem = _not_an_article(segments, stream, linked)
+        if problem:
+            raise Unreadable(f"no article found {problem}")
         pieces = [stream[a:b].strip(" \n") for a, b in segments]
-        if sum(len(p.split()) for p in pieces) < MIN_ARTICLE_WORDS:
-            raise Unreadable("no article found (a listing or a page built by JavaScript?): "
-                             f"fewer than {MIN_ARTICLE_WORDS} words of main text")
-        link_chars = sum(sum(linked[a:b]) for a, b in segments)
-        if link_chars > MAX_LINK_SHARE * sum(b - a for a, b in segments):
-            share = link_chars / sum(b - a for a, b in segments)
-            raise Unreadable(f"no article found (a listing?): {share:.0%} of its main text is the text of links")
         text_parts, src_start, src_end = [], [], []
         for (a, b), piece in zip(segments, pieces):
             if not piece:
@@ -118,12 +115,6 @@ def agreed_article(
     `MIN_ARTICLE_WORDS` words, or one that is mostly link text (`MAX_LINK_SHARE`: a listing), is not
     taken while the other extractor's is neither."""
     a, b = _mask(first, len(stream)), _mask(second, len(stream))
-
-    def usable(mask: np.ndarray) -> bool:
-        kept = int(np.count_nonzero(mask))
-        return (_words(_runs(mask), stream) >= MIN_ARTICLE_WORDS
-                and np.count_nonzero(linked & mask) <= MAX_LINK_SHARE * kept)
-
     either = int(np.count_nonzero(a | b))
     if either and np.count_nonzero(a & b) >= AGREE_SHARE * either:
         both = _runs(a & b)
@@ -133,7 +124,19 @@ def agreed_article(
         candidates = ((a | b) & inside, a, b)
     else:
         candidates = (b, a)
-    return _runs(next((m for m in candidates if usable(m)), candidates[0]))
+    return _runs(next((m for m in candidates if not _not_an_article(_runs(m), stream, linked)), candidates[0]))
+
+
+def _not_an_article(segments: list[tuple[int, int]], stream: str, linked: np.ndarray) -> str:
+    """Why `segments` of `stream` are no article ("" where they are one): fewer than `MIN_ARTICLE_WORDS`
+    words, or over `MAX_LINK_SHARE` of their characters the text of links (a listing)."""
+    if _words(segments, stream) < MIN_ARTICLE_WORDS:
+        return f"(a listing or a page built by JavaScript?): fewer than {MIN_ARTICLE_WORDS} words of main text"
+    kept = sum(b - a for a, b in segments)
+    link_chars = int(sum(np.count_nonzero(linked[a:b]) for a, b in segments))
+    if link_chars > MAX_LINK_SHARE * kept:
+        return f"(a listing?): {link_chars / kept:.0%} of its main text is the text of links"
+    return ""
 
 
 def _mask(segments: list[tuple[int, int]], n: int) -> np.ndarray:
