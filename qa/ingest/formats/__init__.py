@@ -2,7 +2,7 @@
 
     plain  .txt .md     the file itself
     pdf    .pdf         the text layer (pypdfium2), pages and boxes
-    html   .html .htm   the article (readability-lxml), byte offsets in the saved page
+    html   .html .htm   the article (readability-lxml and trafilatura), byte offsets in the saved page
     docx   .docx        paragraphs, tables and footnotes (python-docx)
 
 Readers import their library when they first read a file, so nothing heavy is imported with this package.
