@@ -173,8 +173,6 @@ def cmd_build(args) -> int:
         for row in backend.open().exclusions:
             text = " ".join(row["text"].split())
             print(f"{row['source']}:{row['start']}-{row['end']}\t{row['reason']}\t{text[:100]}")
-    for s in report.skipped:
-        print(f"qa: skipped {s.source}: {s.reason}", file=sys.stderr)
     print(
         f"built {backend.describe()}: {report.documents} documents, {report.passages} passages, {report.sentences} sentences "
         f"({report.embedded} texts embedded, {report.reused} reused), {report.excluded} excluded spans, "

@@ -56,6 +56,8 @@ def test_build_reports_summary_and_shows_exclusions(tmp_path):
     assert "call to action" in r.stdout and "Subscribe" in r.stdout
     assert "1 documents" in r.stdout and "2 skipped files" in r.stdout and "bad.txt" in r.stderr
     assert "skipped slides.pptx: .pptx: format not supported" in r.stderr
+    # Named once each: not also when `--model auto` reads the folder, nor again as it is read for the build.
+    assert r.stderr.count("bad.txt") == 1 and r.stderr.count("slides.pptx") == 1, r.stderr
     assert "catalog.json" not in r.stderr and "hidden" not in r.stderr
 
 

@@ -273,7 +273,7 @@ def test_pdf_code_points_beyond_the_bmp_and_past_unicode():
     (lambda: transform(report(), encrypt=("user-secret", "owner-secret")), "needs a password"),
     (lambda: draw([[]]), "almost no text"),
     (lambda: b"%PDF-1.7\n" + b"garbage " * 100, "malformed PDF"),
-    (lambda: b"", "malformed PDF"),
+    (lambda: b"", "empty (0 bytes)"),
     (lambda: broken_page_tree(), "malformed PDF (page 2 of 2 cannot be loaded)"),
 ])
 def test_unreadable_pdfs_say_why_in_one_line(make, reason):

@@ -113,6 +113,8 @@ def _build_locked(backend: Backend, seeds, settings: IndexSettings, embedder: Em
     corpus = prepare(seeds, settings, embedder, previous=previous, known=known, progress=progress,
                      checkpoint=checkpoint)
     del previous, known, carried  # the previous build's arrays are copied where needed; its maps can go
+    for s in corpus.skipped:  # each file left out is named once, with its reason
+        notify(f"skipped {s.source}: {s.reason}")
     manifest = manifest_for(corpus, settings, embedder.model_id)
     manifest["model_choice"] = choice.record() if choice else {"auto": False, "model": settings.model}
     on_step("embedded")

@@ -210,13 +210,13 @@ def read_source(root: Path, name: str, limit: int | None = None) -> RawFile | Sk
         variable = FORMAT_LIMITS[reader.format].megabytes_variable
         reason = (f"too large ({size / 1024 / 1024:.1f} MB; the limit for {reader.format} files is "
                   f"{limit / 1024 / 1024:.0f} MB: set {variable} to raise it)")
-        log.warning("skipping %s: %s", name, reason)
+        log.info("skipping %s: %s", name, reason)
         return Skipped(name, reason, _too_large(size))
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     try:
         reading = read(name, data)
     except Unreadable as exc:
-        log.warning("skipping %s: %s", name, exc)
+        log.info("skipping %s: %s", name, exc)
         return Skipped(name, str(exc), digest)
     return RawFile(name, reading.text, digest, reading)

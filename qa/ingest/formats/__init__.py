@@ -43,6 +43,8 @@ def read(name: str, data: bytes) -> Reading:
     if reader is None:
         suffix = PurePosixPath(name).suffix.lower() or "a file without an extension"
         raise Unreadable(f"{suffix}: format not supported (read: {', '.join(SUFFIXES)})")
+    if not data:
+        raise Unreadable("empty (0 bytes)")
     try:
         return reader.read(data, name)
     except Unreadable:
