@@ -147,13 +147,13 @@ def cmd_build(args) -> int:
     from .embed import load_embedder
     from .store import backend_for
 
-    from .build.build import recorded_choice
-    from .build.model_choice import AUTO, choose_model
+    from .build.build import auto_model
+    from .build.model_choice import AUTO
 
     backend = backend_for(store_config(args), args.index)
     choice = None
     if (args.model or AUTO) == AUTO:
-        choice = choose_model(args.seeds, recorded_choice(backend))
+        choice = auto_model(backend, args.seeds)
         print(f"qa: {choice.reason}", file=sys.stderr)
     try:
         settings = IndexSettings(model=choice.model if choice else args.model, passage_words=args.passage_words,

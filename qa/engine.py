@@ -20,8 +20,8 @@ import numpy as np
 from .answer.compose import Answer, check_question, compose
 from .answer.conversation import Conversation, Query
 from .answer.follow_up import FollowUp
-from .build.build import BuildReport, ensure, open_checked, recorded_choice, recorded_settings
-from .build.model_choice import AUTO, choose_model
+from .build.build import BuildReport, auto_model, ensure, open_checked, recorded_settings
+from .build.model_choice import AUTO
 from .embed import Embedder, load_embedder
 from .errors import InputError, ModelMismatchError, SourceChangedError
 from .index.lexical import Lexicon, Weights
@@ -128,7 +128,7 @@ class Engine:
         choice = None
         if model == AUTO or (settings is None and model is None and recorded is None):
             # No index yet, or asked for: the model is chosen by the folder's languages (a recorded choice kept).
-            choice = choose_model(seeds, recorded_choice(backend))
+            choice = auto_model(backend, seeds)
             notify(choice.reason)
             settings, model = settings or recorded or IndexSettings(), choice.model
         settings = settings or recorded or IndexSettings()

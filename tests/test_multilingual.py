@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, SEEDS, read_source
 
+from qa.build import model_choice
+from qa.build.build import auto_model
 from qa.build.model_choice import ENGLISH_MODEL, MULTILINGUAL_MODEL, choose_model
 from qa.embed import backend_of, load_embedder
 from qa.answer import answer_type
@@ -17,6 +19,7 @@ from qa.engine import Engine
 from qa.retrieval.search import _Search
 from qa.ingest.language import detect
 from qa.settings import AnswerParams
+from qa.store import StoreConfig, backend_for
 from qa.text import query_terms, tokenize
 
 LANGUAGES = ROOT / "tests" / "data" / "languages"
@@ -99,6 +102,24 @@ def test_a_mixed_folder_builds_with_the_multilingual_model_and_says_why(world):
     assert set(engine.store.manifest["languages"]) == {"ar", "ru", "zh", "en"}
     assert {engine.sources[n].language for n in QUESTIONS} == {"ar", "ru", "zh"}
     assert engine.answer_params == AnswerParams.for_model(engine.embedder.model_id)
+
+
+def test_auto_reads_again_only_the_files_changed_since_the_live_build(world, tmp_path, monkeypatch):
+    """A PDF folder is slow to read: `--model auto` takes the languages of unchanged files from the
+    live build instead of reading every file a second time before each build."""
+    seeds, _, _ = world
+    copy = tmp_path / "seeds"
+    shutil.copytree(seeds, copy)  # sizes and modification times kept
+    backend = backend_for(StoreConfig(), seeds.parent / "index")
+    read: list[str] = []
+    real = model_choice.read_source
+    monkeypatch.setattr(model_choice, "read_source", lambda root, name, *a: read.append(name) or real(root, name, *a))
+    assert auto_model(backend, copy) == choose_model(copy, {"auto": True, "model": MULTILINGUAL_MODEL})
+    assert len(read) == len(list(copy.iterdir()))  # choose_model read them all; auto_model none
+    read.clear()
+    with open(copy / "english.txt", "a", encoding="utf-8") as f:
+        f.write("\nOne more line of English.\n")
+    assert auto_model(backend, copy).model == MULTILINGUAL_MODEL and read == ["english.txt"]
 
 
 @pytest.mark.parametrize("name", sorted(QUESTIONS))

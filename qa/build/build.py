@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..embed import Embedder, load_embedder
-from .model_choice import ModelChoice
+from .model_choice import ModelChoice, choose_model
 from ..errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from ..ingest.documents import Skipped
 from ..settings import KEEP_BUILDS, IndexSettings
@@ -157,12 +157,16 @@ def ensure(backend: Backend, seeds: str | Path, settings: IndexSettings, embedde
     return open_checked(backend, seeds=seeds, settings=settings), report
 
 
-def recorded_choice(backend: Backend) -> dict | None:
-    """How the live build's model was chosen (`model_choice.ModelChoice.record`), or None."""
+def auto_model(backend: Backend, seeds: str | Path) -> ModelChoice:
+    """`--model auto` for `seeds`: the live build's automatic choice is kept unless the folder moved well
+    past the threshold, and a file unchanged since that build is not read again for its language."""
     try:
-        return backend.manifest().get("model_choice")
-    except Exception:  # missing or unreadable: a fresh choice
-        return None
+        manifest = backend.manifest() or {}
+    except Exception:  # missing or unreadable: a fresh choice, every file read
+        manifest = {}
+    stats, languages = manifest.get("source_stats") or {}, manifest.get("source_languages") or {}
+    known = {name: (tuple(stats[name]), *languages[name]) for name in languages if name in stats}
+    return choose_model(seeds, manifest.get("model_choice"), known)
 
 
 def recorded_settings(backend: Backend) -> IndexSettings | None:

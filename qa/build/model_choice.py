@@ -50,18 +50,33 @@ class ModelChoice:
         return {"auto": True, **asdict(self)}
 
 
-def language_shares(seeds: str | Path) -> dict[str, int]:
-    """Characters of the folder's readable documents per language (ISO 639-1; "" for text too short to tell)."""
+def language_shares(seeds: str | Path, known: dict[str, tuple[tuple[int, int], str, int]] | None = None
+                    ) -> dict[str, int]:
+    """Characters of the folder's readable documents per language (ISO 639-1; "" for text too short to tell).
+
+    Args:
+        known: per file, the (size, mtime_ns) it had when the live build read it, with the language and
+            characters found then (`recorded_languages`); a file whose size and time are still those is
+            not read again (a PDF folder is read once per build, not twice).
+    """
     root = Path(seeds)
+    known = known or {}
     chars: dict[str, int] = {}
     for path in all_files(root):
+        name = path.relative_to(root).as_posix()
         try:
-            item = read_source(root, path.relative_to(root).as_posix())
+            st = path.stat()
+            recorded = known.get(name)
+            if recorded is not None and tuple(recorded[0]) == (st.st_size, st.st_mtime_ns):
+                language, n = recorded[1], recorded[2]
+            else:
+                item = read_source(root, name)
+                if not isinstance(item, RawFile):
+                    continue
+                language, n = detect(item.text), len(item.text)
         except OSError:
             continue
-        if isinstance(item, RawFile):
-            language = detect(item.text)
-            chars[language] = chars.get(language, 0) + len(item.text)
+        chars[language] = chars.get(language, 0) + n
     return chars
 
 
@@ -69,10 +84,11 @@ def fresh_choice(other_share: float) -> str:
     return MULTILINGUAL_MODEL if other_share >= MULTILINGUAL_SHARE else ENGLISH_MODEL
 
 
-def choose_model(seeds: str | Path, recorded: dict | None = None) -> ModelChoice:
+def choose_model(seeds: str | Path, recorded: dict | None = None,
+                 known: dict[str, tuple[tuple[int, int], str, int]] | None = None) -> ModelChoice:
     """The model for `seeds`, keeping `recorded` (the live build's `model_choice`) unless the folder moved
-    well past the threshold."""
-    chars = language_shares(seeds)
+    well past the threshold; `known`: as `language_shares` takes it."""
+    chars = language_shares(seeds, known)
     total = sum(chars.values())
     other = sum(n for lang, n in chars.items() if lang not in ("en", "")) / total if total else 0.0
     fresh = fresh_choice(other)
