@@ -312,6 +312,8 @@ def cmd_document(args) -> int:
                    "text": engine.document(name), "excluded": excluded}
             if info.format == "pdf":
                 out["pages"] = pages
+            if info.notes:
+                out["notes"] = list(info.notes)
             print(export.json_line(out), flush=True)
         else:
             extra = f", {len({p['page'] for p in pages})} pages" if pages else ""

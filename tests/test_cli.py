@@ -93,3 +93,35 @@ def test_ask_jsonl_answers_each_line_as_it_arrives(index_dir):
         proc.stdout.close()
         proc.stderr.close()
     assert proc.returncode == 0
+
+
+def test_document_jsonl_prints_each_document_as_it_is_read(tmp_path):
+    """`qa document --jsonl`: one line per document with the text quotes index, its excluded spans and a
+    PDF's pages; a PDF with a page that cannot be loaded is read without it, and says so once."""
+    from test_formats import broken_page_tree
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    article = sorted(p for p in SEEDS.iterdir() if p.suffix == ".txt")[0]
+    (seeds / "article.txt").write_bytes(article.read_bytes())
+    (seeds / "gap.pdf").write_bytes(broken_page_tree(("The council met on Monday and agreed that the",
+                                                      "budget for the new library was approved in full.")))
+    where = ["--seeds", str(seeds), "--index", str(tmp_path / "idx")]
+    r = qa("build", *where, "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "2 documents" in r.stdout and "0 skipped files" in r.stdout
+    assert r.stderr.count("gap.pdf") == 1 and "read gap.pdf in part: page 2 of 3 cannot be loaded: left out" in r.stderr
+    r = qa("document", "--jsonl", *where)
+    assert r.returncode == 0, r.stderr
+    rows = {row["source"]: row for row in map(json.loads, r.stdout.splitlines())}
+    assert set(rows) == {"article.txt", "gap.pdf"}
+    assert rows["article.txt"]["text"] == read_source(seeds, "article.txt") and rows["article.txt"]["format"] == "text"
+    assert "notes" not in rows["article.txt"] and "pages" not in rows["article.txt"]
+    pdf = rows["gap.pdf"]
+    assert pdf["format"] == "pdf" and pdf["notes"] == ["page 2 of 3 cannot be loaded: left out"]
+    assert [(p["page"], pdf["text"][p["start"]:p["end"]]) for p in pdf["pages"]] == [
+        (1, "The council met on Monday and agreed that the"), (3, "budget for the new library was approved in full.")]
+    for row in rows.values():
+        assert all(0 <= e["start"] < e["end"] <= len(row["text"]) and e["reason"] for e in row["excluded"])
+    r = qa("document", "missing.pdf", *where)
+    assert r.returncode != 0 and "unknown source" in r.stderr and r.stderr.strip().count("\n") == 0

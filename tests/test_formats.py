@@ -242,14 +242,19 @@ def test_pdf_with_an_owner_password_only_is_read():
     assert "public consultation" in formats.read("locked.pdf", data).text
 
 
-def broken_page_tree() -> bytes:
-    """A PDF of two pages whose second entry in the page tree is the number 42, not a page."""
-    content = b"BT /F1 12 Tf 20 100 Td (The first page of the file can be read.) Tj ET"
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
-               (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 5 0 R "
-                b"/Resources << /Font << /F1 6 0 R >> >> >>"), b"42",
-               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+def broken_page_tree(texts: tuple[str, ...] = ("The first page of the file can be read.",), broken: int = 1) -> bytes:
+    """A PDF of `texts`, one page each, whose page tree holds the number 42, not a page, at `broken` (0-based)."""
+    font = len(texts) + 4  # after the catalog, the page tree, the pages and the broken entry
+    kids, pages, contents = [], [], []
+    for i, text in enumerate(texts):
+        content = b"BT /F1 12 Tf 20 100 Td (%s) Tj ET" % text.encode("latin-1")
+        contents.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
+        pages.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 500 200] /Contents %d 0 R "
+                     b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (font + 1 + i, font))
+    pages.insert(broken, b"42")
+    kids = b" ".join(b"%d 0 R" % (3 + i) for i in range(len(pages)))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(pages)),
+               *pages, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", *contents]
     out, offsets = b"%PDF-1.4\n", []
     for n, body_ in enumerate(objects, 1):
         offsets.append(len(out))
@@ -258,6 +263,18 @@ def broken_page_tree() -> bytes:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     return out + b"trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
+def test_a_pdf_page_that_cannot_be_loaded_is_left_out_and_said():
+    """One broken page does not cost the document: the other pages are read, no sentence runs across the
+    gap, and the reading says which page is missing."""
+    r = formats.read("gap.pdf", broken_page_tree(("The council met on Monday and agreed that the", "budget "
+                                                  "for the new library was approved in full."), broken=1))
+    assert r.notes == ("page 2 of 3 cannot be loaded: left out",)
+    assert r.text == "The council met on Monday and agreed that the\n\nbudget for the new library was approved in full."
+    assert [(p.page, r.text[p.start:p.end]) for p in r.pages] == [
+        (1, "The council met on Monday and agreed that the"), (3, "budget for the new library was approved in full.")]
+    assert formats.read("ok.pdf", report()).notes == ()
 
 
 def test_pdf_code_points_beyond_the_bmp_and_past_unicode():
@@ -274,7 +291,7 @@ def test_pdf_code_points_beyond_the_bmp_and_past_unicode():
     (lambda: draw([[]]), "almost no text"),
     (lambda: b"%PDF-1.7\n" + b"garbage " * 100, "malformed PDF"),
     (lambda: b"", "empty (0 bytes)"),
-    (lambda: broken_page_tree(), "malformed PDF (page 2 of 2 cannot be loaded)"),
+    (lambda: broken_page_tree((), broken=0), "malformed PDF (page 1 of 1 cannot be loaded)"),
 ])
 def test_unreadable_pdfs_say_why_in_one_line(make, reason):
     with pytest.raises(Unreadable) as info:

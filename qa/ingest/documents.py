@@ -60,7 +60,7 @@ class Document:
         derived = r is not None and r.derived
         return SourceInfo(self.source, self.title, self.publisher, self.date, self.url, self.sha256, len(self.text),
                           r.format if r else "text", r.extractor if r else "", r.sha256 if derived else "",
-                          [p.to_list() for p in r.pages] if r else [])
+                          [p.to_list() for p in r.pages] if r else [], notes=list(r.notes) if r else [])
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ class SourceInfo:
     derived_sha256: str = ""  # SHA-256 of the derived text ("" for .txt/.md)
     pages: list = field(default_factory=list)  # PDF: [page, label, start, end] for every span of the text
     language: str = ""  # ISO 639-1 (`language.detect`); "" when too short to tell
+    notes: list = field(default_factory=list)  # what of the file could not be read while the rest was
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -60,6 +60,8 @@ class Reading:
         pages: for a PDF, the page of every character of `text` but the separators between pages.
         metadata: title, author/publisher, date and url where the file states them.
         locate: where `text[start:end]` lies in the original file, as JSON fields.
+        notes: what of the file could not be read while the rest was, one line each ("page 3 of 40 cannot
+            be loaded: left out"); the build reports them and keeps them with the document.
     """
 
     text: str
@@ -69,6 +71,7 @@ class Reading:
     pages: tuple[PageSpan, ...] = ()
     metadata: dict = field(default_factory=dict)
     locate: Callable[[int, int], dict] = field(default=lambda start, end: {}, compare=False, repr=False)
+    notes: tuple[str, ...] = ()
 
     @property
     def derived(self) -> bool:

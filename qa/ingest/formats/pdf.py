@@ -127,14 +127,23 @@ class Pdf:
                 raise Unreadable(f"too many pages ({len(pdf)}; the limit is {limit}: set QA_MAX_PDF_PAGES to raise it)")
             if len(pdf) == 0:
                 raise Unreadable("no pages")
-            read = [_page_lines(pdf, i) for i in range(len(pdf))]
-            pages, heights = [lines for lines, _ in read], [height for _, height in read]
+            pages, heights, missing = [], [], {}
+            for i in range(len(pdf)):
+                try:
+                    lines, height = _page_lines(pdf, i)
+                except Unreadable as exc:  # a broken page: the others are read, and the gap is said
+                    lines, height, missing[i] = [], 0.0, str(exc)
+                pages.append(lines)
+                heights.append(height)
+            if len(missing) == len(pdf):
+                raise Unreadable(f"malformed PDF ({missing[0]})" if len(pdf) == 1
+                                 else f"malformed PDF (none of its {len(pdf)} pages can be loaded)")
             labels = [_label(pdf, i) for i in range(len(pdf))]
             metadata = _metadata(pdf)
         finally:
             pdf.close()
         _check_readable([ln for page in pages for ln in page], name)
-        return _assemble(pages, heights, labels, metadata, self.extractor())
+        return _assemble(pages, heights, labels, metadata, self.extractor(), missing)
 
 
 def _page_lines(pdf, index: int) -> tuple[list[Line], float]:
@@ -150,7 +159,7 @@ def _page_lines(pdf, index: int) -> tuple[list[Line], float]:
     except pdfium.PdfiumError:
         if page is not None:
             page.close()
-        raise Unreadable(f"malformed PDF (page {index + 1} of {len(pdf)} cannot be loaded)") from None
+        raise Unreadable(f"page {index + 1} of {len(pdf)} cannot be loaded") from None
     bbox = page.get_bbox()  # the CropBox within the MediaBox, inherited ones included
     to_display, _ = _turned(bbox, page.get_rotation() % 360)
     to_frame, height = _turned(bbox, _text_angle(textpage))
@@ -517,7 +526,10 @@ class _Builder:
 
 
 def _assemble(pages: list[list[Line]], heights: list[float], labels: list[str | None], metadata: dict,
-              extractor: str) -> Reading:
+              extractor: str, missing: dict[int, str] | None = None) -> Reading:
+    """The derived text of the pages' lines; `missing`: pages (0-based) that could not be loaded, with why
+    (no text runs across one)."""
+    missing = missing or {}
     furniture = _furniture(pages, heights)
     out = _Builder()
     spans: list[PageSpan] = []
@@ -536,7 +548,8 @@ def _assemble(pages: list[list[Line]], heights: list[float], labels: list[str | 
         for i in order:
             line = lines[i]
             if previous is not None:
-                out.separator(_join(previous, line, step))
+                gap = any(q in missing for q in range(previous.page + 1, line.page))
+                out.separator("\n\n" if gap else _join(previous, line, step))
             start, _ = out.add(line)
             page_start = start if page_start is None else page_start
             previous = line
@@ -562,7 +575,8 @@ def _assemble(pages: list[list[Line]], heights: list[float], labels: list[str | 
     line_of = np.asarray(out.line, np.int32)
     boxes = np.asarray([b if b is not None else (np.nan,) * 4 for b in out.boxes], np.float32).reshape(-1, 4)
     return Reading(text, "pdf", extractor, tuple(sorted(excluded, key=lambda s: s.start)), tuple(spans), metadata,
-                   locate=lambda start, end: locate(page_of, line_of, boxes, labels, start, end))
+                   locate=lambda start, end: locate(page_of, line_of, boxes, labels, start, end),
+                   notes=tuple(f"{why}: left out" for _, why in sorted(missing.items())))
 
 
 def _usual_step(lines: list[Line]) -> tuple[float, float]:
