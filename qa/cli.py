@@ -317,8 +317,9 @@ def cmd_document(args) -> int:
             print(export.json_line(out), flush=True)
         else:
             extra = f", {len({p['page'] for p in pages})} pages" if pages else ""
+            notes = "".join(f"; {note}" for note in info.notes)
             print(f"{name}: {info.format}{' (' + info.extractor + ')' if info.extractor else ''}, "
-                  f"{info.chars} characters, {len(excluded)} excluded spans{extra} — {info.title}")
+                  f"{info.chars} characters, {len(excluded)} excluded spans{extra}{notes} — {info.title}")
     return 0
 
 

@@ -123,5 +123,7 @@ def test_document_jsonl_prints_each_document_as_it_is_read(tmp_path):
         (1, "The council met on Monday and agreed that the"), (3, "budget for the new library was approved in full.")]
     for row in rows.values():
         assert all(0 <= e["start"] < e["end"] <= len(row["text"]) and e["reason"] for e in row["excluded"])
+    r = qa("document", "gap.pdf", *where)
+    assert r.returncode == 0 and "2 pages; page 2 of 3 cannot be loaded: left out" in r.stdout, r.stdout
     r = qa("document", "missing.pdf", *where)
     assert r.returncode != 0 and "unknown source" in r.stderr and r.stderr.strip().count("\n") == 0
