@@ -116,9 +116,10 @@ def _build_locked(backend: Backend, seeds, settings: IndexSettings, embedder: Em
     for s in corpus.skipped:  # each file left out is named once, with its reason
         notify(f"skipped {s.source}: {s.reason}")
     read_now = set(corpus.processed)
-    for row in corpus.parts.documents:  # and each part of a file read now that was left out
-        for note in row.get("notes") or () if row["source"] in read_now else ():
-            notify(f"read {row['source']} in part: {note}")
+    for row in corpus.parts.documents:  # and each part left out of a file read now
+        if row["source"] in read_now:
+            for note in row.get("notes") or ():
+                notify(f"read {row['source']} in part: {note}")
     manifest = manifest_for(corpus, settings, embedder.model_id)
     manifest["model_choice"] = choice.record() if choice else {"auto": False, "model": settings.model}
     on_step("embedded")

@@ -56,8 +56,8 @@ def language_shares(seeds: str | Path, known: dict[str, tuple[tuple[int, int], s
 
     Args:
         known: per file, the (size, mtime_ns) it had when the live build read it, with the language and
-            characters found then (`recorded_languages`); a file whose size and time are still those is
-            not read again (a PDF folder is read once per build, not twice).
+            characters found then (`build.auto_model` takes them from its manifest); a file whose size and
+            time are still those is not read again (a PDF folder is read once per build, not twice).
     """
     root = Path(seeds)
     known = known or {}
