@@ -55,7 +55,11 @@ def run(folder: Path, gold: list[dict]) -> dict:
         raise SystemExit(f"not found below {folder}: {', '.join(missing)}")
     seeds = CACHE / "seeds"
     seeds.mkdir(parents=True, exist_ok=True)
-    for name in {g["source"] for g in gold}:
+    named = {g["source"] for g in gold}
+    for old in seeds.iterdir():  # the folder holds the named files only, as they are below FOLDER now
+        if old.name not in named or old.read_bytes() != files[old.name].read_bytes():
+            old.unlink()
+    for name in named:
         if not (seeds / name).is_file():
             shutil.copy(files[name], seeds / name)
     said: list[str] = []
