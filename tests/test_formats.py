@@ -181,6 +181,34 @@ def test_pdf_note_at_the_foot_of_a_column_leaves_the_sentence_across_the_columns
     assert not any(span.start <= r.text.index(notes) < span.end for span in r.excluded)  # a note stays quotable
 
 
+def test_pdf_figure_between_the_halves_of_a_sentence_moves_after_its_paragraph():
+    # A paper's figures stand at the top of a column: a sentence that runs on from the foot of the column before
+    # goes on below the figure and its caption, in the next column and on the next page.
+    labels = lambda y: [(x, y + 12 * i, word, 7) for i, word in enumerate(["loop", "edge", "hot", "exit", "trace"])
+                        for x in (330, 430)]
+    left = body(140, [f"Left column line {n} of the harbour story." for n in range(24)]
+                + ["In the end the harbour board met in March and"], x=50, step=14, size=10)
+    right = (labels(140) + [(330, 215, "Figure 1. Tonnage by berth, 2020 to 2024.", 8)]
+             + body(250, ["agreed to build the new pier by the autumn."]
+                    + [f"Right column line {n} of the harbour story." for n in range(30)]
+                    + ["The tugs will be replaced when the"], x=330, step=14, size=10))
+    page2 = ([(72, 100, "Table 2. Ships by kind", 8)]
+             + [(x, 115 + 12 * i, cell, 8) for i, row in enumerate([("Kind", "2023", "2024"), ("Cruise", "41", "48")])
+                for x, cell in zip((72, 200, 300), row)]
+             + body(170, ["budget allows, the board said.", "Page two goes on with the rest of the report."],
+                    size=10))
+    r = formats.read("paper.pdf", draw([left + right, page2]))
+    assert "met in March and\nagreed to build the new pier by the autumn." in r.text
+    assert "replaced when the\nbudget allows, the board said." in r.text
+    caption, table = r.text.index("Figure 1. Tonnage by berth"), r.text.index("Table 2. Ships by kind")
+    # Each float stands after the line that ends the sentence, as near its place as it can, a paragraph of its own.
+    assert r.text.index("the new pier by the autumn.") < caption < r.text.index("Right column line 0 ")
+    assert r.text.index("the board said.") < table < r.text.index("Page two goes on")
+    assert "by the autumn.\n\nloop loop\n" in r.text and "2024.\n\nRight column line 0 " in r.text
+    assert [(p.page, r.text[p.start : p.end].split("\n")[0]) for p in r.pages][:2] == [
+        (1, "Left column line 0 of the harbour story."), (2, "budget allows, the board said.")]
+
+
 def test_pdf_footnotes_at_the_foot_are_notes_each_its_own_paragraph():
     lines = body(120, [f"Body line {n} of the harbour report, which goes on." for n in range(20)])
     notes = [(72, 770, "1 The figures come from the audited accounts, which the board", 8),
@@ -268,8 +296,8 @@ def broken_page_tree(texts: tuple[str, ...] = ("The first page of the file can b
 def test_a_pdf_page_that_cannot_be_loaded_is_left_out_and_said():
     """One broken page does not cost the document: the other pages are read, no sentence runs across the
     gap, and the reading says which page is missing."""
-    r = formats.read("gap.pdf", broken_page_tree(("The council met on Monday and agreed that the", "budget "
-                                                  "for the new library was approved in full."), broken=1))
+    pages = ("The council met on Monday and agreed that the", "budget for the new library was approved in full.")
+    r = formats.read("gap.pdf", broken_page_tree(pages, broken=1))
     assert r.notes == ("page 2 of 3 cannot be loaded: left out",)
     assert r.text == "The council met on Monday and agreed that the\n\nbudget for the new library was approved in full."
     assert [(p.page, r.text[p.start:p.end]) for p in r.pages] == [

@@ -19,6 +19,10 @@ heads, page numbers or footnotes inside it. Lines are joined by "\n", paragraphs
   embedded, never quoted.
 - **Footnotes**: lines at the foot of a page in a smaller type than its body, beginning with a
   marker, move to the notes after the body; they stay readable and quotable.
+- **Figures and tables** that stand between the two halves of a sentence (one at the top of the
+  column or page the sentence runs on into) move after the line that ends it (`_floats_moved`):
+  a line that runs on (a full body line, no sentence end) is followed, in the same column, by
+  blocks that are mostly not body text and then by a paragraph that begins in lower case.
 - **Hyphens**: a word broken across lines keeps its hyphen ("dis-⏎cussed", PDFium's U+FFFE
   marker written as "-"), so a quote is what a PDF viewer's search finds; `text.normalize`
   joins the word for embedding and BM25.
@@ -34,13 +38,13 @@ import math
 import re
 import statistics
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .base import PageSpan, Reading, Span, Unreadable, max_pages, version_of
 
-READER_VERSION = 3  # this module's own layout rules; part of the extractor's name
+READER_VERSION = 4  # this module's own layout rules; part of the extractor's name
 HEAD_BAND = 0.12  # the top and bottom fractions of a page where running heads and feet sit
 NUMBER_BAND = 0.2  # and where page numbers may sit
 BAND_LINES = 3  # lines looked at in each band
@@ -52,12 +56,16 @@ FOOTNOTE_SIZE = 0.88  # footnote type is at most this fraction of the body's
 GAP_FONT_SIZES = 2.5  # a horizontal gap this many font sizes wide ends a line
 COLUMN_CHARS = 20  # lines of a column of text are at least this long (typically): shorter ones are table cells
 PARAGRAPH_STEP = 1.5  # a line step this many times the page's usual one starts a paragraph
+FULL_LINE = 0.8  # a line this share of its page's typical length, or longer, is full: not a paragraph's last
+SAME_SIZE = 0.15  # two sizes within this share of the larger are one type; a change beyond starts a paragraph
 ROW_SHARE = 0.5  # lines sharing this much of their height stand in one row (a table's cells): joined by a space
 HYPHENS = "-\u00ad\ufffe\x02"  # characters a line may end with when a word breaks across it
 _ROMAN_RE = re.compile(r"^[ivxlcdm]+$", re.IGNORECASE)
 _DIGITS_RE = re.compile(r"\d+")
 _MARKER_RE = re.compile(r"^\s*(?:\d{1,3}|[*†‡§¶])")
 _SENTENCE_END_RE = re.compile(r"[.!?:;…。！？][\"'”’)\]]*$")
+_RUNS_ON_RE = re.compile(r"[^\W\d_][,\-]?$")  # a line that ends in a word, a comma or a broken word's hyphen
+_GOES_ON_RE = re.compile(r"[^\W\d_](?:[^\W\d_]| [^\W\d_])")  # a line that begins with a word ("a set", "through")
 
 
 @dataclass
@@ -534,7 +542,7 @@ def _assemble(pages: list[list[Line]], heights: list[float], labels: list[str | 
     out = _Builder()
     spans: list[PageSpan] = []
     tail: list[tuple[int, list[Line], list[tuple[Line, str]]]] = []  # per page: notes, furniture
-    previous: Line | None = None
+    flow: list[_Flowing] = []
     for p, lines in enumerate(pages):
         kept = [i for i in range(len(lines)) if (p, i) not in furniture]
         notes = _footnotes([lines[i] for i in kept])
@@ -543,18 +551,23 @@ def _assemble(pages: list[list[Line]], heights: list[float], labels: list[str | 
         tail.append((p, note_lines, [(lines[i], furniture[(p, i)]) for i in sorted(
             (i for i in range(len(lines)) if (p, i) in furniture), key=lambda i: lines[i].box[1])]))
         order = _reading_order(lines, body)
-        step = _usual_step([lines[i] for i in order])
-        page_start = None
-        for i in order:
-            line = lines[i]
-            if previous is not None:
-                gap = any(q in missing for q in range(previous.page + 1, line.page))
-                out.separator("\n\n" if gap else _join(previous, line, step))
-            start, _ = out.add(line)
-            page_start = start if page_start is None else page_start
-            previous = line
-        if page_start is not None:
-            spans.append(PageSpan(p + 1, labels[p], page_start, out.length))
+        step, typical = _usual_step([lines[i] for i in order]), _typical_length(lines, order)
+        flow.extend(_Flowing(lines[i], step, typical) for i in order)
+    previous: Line | None = None
+    page_start = None
+    for item in _floats_moved(flow):
+        line = item.line
+        if previous is not None and line.page != previous.page and page_start is not None:
+            spans.append(PageSpan(previous.page + 1, labels[previous.page], page_start, out.length))
+            page_start = None
+        if previous is not None:
+            gap = item.apart or any(q in missing for q in range(previous.page + 1, line.page))
+            out.separator("\n\n" if gap else _join(previous, line, item.step))
+        start, _ = out.add(line)
+        page_start = start if page_start is None else page_start
+        previous = line
+    if previous is not None and page_start is not None:
+        spans.append(PageSpan(previous.page + 1, labels[previous.page], page_start, out.length))
     excluded: list[Span] = []
     for p, note_lines, furniture_lines in tail:
         first = None
@@ -579,6 +592,88 @@ def _assemble(pages: list[list[Line]], heights: list[float], labels: list[str | 
                    notes=tuple(f"{why}: left out" for _, why in sorted(missing.items())))
 
 
+@dataclass(frozen=True)
+class _Flowing:
+    """A body line in the order the text is written: its page's usual step and body size (`_usual_step`) and
+    typical line length; `apart`: a paragraph of its own begins with it (a moved figure, and what follows)."""
+
+    line: Line
+    step: tuple[float, float]
+    typical: int
+    apart: bool = False
+
+
+def _floats_moved(flow: list[_Flowing]) -> list[_Flowing]:
+    """`flow` with each figure or table that stands between the two halves of a sentence moved after the
+    line that ends the sentence (`_float_at`), as its own paragraphs."""
+    flow = list(flow)
+    k = 1
+    while k < len(flow):
+        found = _float_at(flow, k)
+        if found is None:
+            k += 1
+            continue
+        m, n = found
+        block = [replace(flow[k], apart=True), *flow[k + 1 : m]]
+        after = [replace(flow[n], apart=True), *flow[n + 1 :]] if n < len(flow) else []
+        flow = flow[:k] + flow[m:n] + block + after
+        k += n - m + len(block)
+    return flow
+
+
+def _float_at(flow: list[_Flowing], k: int) -> tuple[int, int] | None:
+    """Where `flow[k]` begins a column or page inside a sentence that goes on below a float: the indices m
+    and n such that `flow[k:m]` is the float (a figure's labels and caption, a table) and `flow[m:n]` the
+    lines that end the sentence; None where it does not.
+
+    The line before k runs on (a full line of body text that ends in a word in lower case, or a comma or
+    hyphen after one) and line k does not go on with it (`_goes_on`); further down the same column, a
+    paragraph that goes on with it begins, and fewer than half the lines between are full lines of body
+    text. The float moves after the first line from there that ends a sentence or the paragraph, on the same
+    page: as near its place as it can stand without cutting a sentence."""
+    previous, first = flow[k - 1], flow[k].line
+    new_column = first.page != previous.line.page or (
+        first.box[1] < previous.line.box[1] and not _same_row(previous.line.box, first.box))
+    runs_on = _RUNS_ON_RE.search(previous.line.string)
+    if (not new_column or not runs_on or not runs_on[0][0].islower() or not _full_body(previous)
+            or _goes_on(first, previous.line)):
+        return None
+    for m in range(k + 1, len(flow)):
+        line, above = flow[m].line, flow[m - 1].line
+        if line.page != first.page or (line.box[1] < above.box[1] and not _same_row(above.box, line.box)):
+            return None  # the column ends with no sentence going on in it
+        if _goes_on(line, previous.line) and _join(above, line, flow[m].step) == "\n\n":
+            break
+    else:
+        return None
+    if 2 * sum(_full_body(item) for item in flow[k:m]) >= m - k:
+        return None  # body text, not a float
+    for n in range(m, len(flow)):
+        if flow[n].line.page != first.page:
+            return None  # no sentence ends on this page: the float would stand inside one wherever it went
+        if _SENTENCE_END_RE.search(flow[n].line.string) or (
+                n + 1 < len(flow) and _join(flow[n].line, flow[n + 1].line, flow[n + 1].step) == "\n\n"):
+            return m, n + 1
+    return m, len(flow)
+
+
+def _goes_on(line: Line, previous: Line) -> bool:
+    """Whether `line` may go on with the sentence `previous` leaves unended: it begins with a word in lower case
+    (not a formula's letter, an item's "d)"), in the same type (not a figure's label)."""
+    return line.string[:1].islower() and bool(_GOES_ON_RE.match(line.string)) and _same_size(line.size, previous.size)
+
+
+def _full_body(item: _Flowing) -> bool:
+    """Whether a line is a full line of its page's body text (not a paragraph's last line, a label, a caption in
+    smaller type)."""
+    return len(item.line.text) >= FULL_LINE * item.typical and _same_size(item.line.size, item.step[1])
+
+
+def _same_size(a: float, b: float) -> bool:
+    """Whether two type sizes are one type (within `SAME_SIZE` of the larger)."""
+    return bool(a and b) and abs(a - b) <= SAME_SIZE * max(a, b)
+
+
 def _usual_step(lines: list[Line]) -> tuple[float, float]:
     """The usual distance from one line's top to the next's on a page, and the page's body size, for
     paragraph breaks."""
@@ -599,7 +694,7 @@ def _join(previous: Line, line: Line, step: tuple[float, float]) -> str:
     or a change of type size."""
     if previous.page == line.page and _same_row(previous.box, line.box):
         return " "
-    if previous.size and line.size and abs(previous.size - line.size) > 0.15 * max(previous.size, line.size):
+    if previous.size and line.size and not _same_size(previous.size, line.size):
         return "\n\n"
     usual, body = step
     if previous.page == line.page:
