@@ -120,6 +120,18 @@ def test_auto_reads_again_only_the_files_changed_since_the_live_build(world, tmp
     with open(copy / "english.txt", "a", encoding="utf-8") as f:
         f.write("\nOne more line of English.\n")
     assert auto_model(backend, copy).model == MULTILINGUAL_MODEL and read == ["english.txt"]
+    # A file read by another reader than today's is read again (an upgrade may derive another text), and a
+    # manifest from elsewhere is not trusted at all.
+    read.clear()
+    st = (copy / "english.txt").stat()
+    model_choice.language_shares(copy, {"english.txt": ((st.st_size, st.st_mtime_ns), "en", 9, "another reader 1.0")})
+    assert "english.txt" in read
+
+    class Odd:
+        def manifest(self):
+            return {"source_stats": {"english.txt": [1, 2]}, "source_languages": {"english.txt": "en"}}
+
+    assert auto_model(Odd(), copy).model == MULTILINGUAL_MODEL
 
 
 @pytest.mark.parametrize("name", sorted(QUESTIONS))

@@ -167,10 +167,11 @@ def auto_model(backend: Backend, seeds: str | Path) -> ModelChoice:
     past the threshold, and a file unchanged since that build is not read again for its language."""
     try:
         manifest = backend.manifest() or {}
-    except Exception:  # missing or unreadable: a fresh choice, every file read
-        manifest = {}
-    stats, languages = manifest.get("source_stats") or {}, manifest.get("source_languages") or {}
-    known = {name: (tuple(stats[name]), *languages[name]) for name in languages if name in stats}
+        stats, languages = manifest.get("source_stats") or {}, manifest.get("source_languages") or {}
+        known = {name: (tuple(stats[name]), str(language), int(chars), str(extractor))
+                 for name, (language, chars, extractor) in languages.items() if name in stats}
+    except Exception:  # missing, unreadable or from another version: a fresh choice, every file read
+        manifest, known = {}, {}
     return choose_model(seeds, manifest.get("model_choice"), known)
 
 

@@ -289,9 +289,9 @@ def prepare(
              "catalog": catalog_digest, "languages": languages_of(parts.documents),
              "extractors": extractors_of(parts.documents)}
     state["source_stats"] = {n: list(stats[n]) for n in state["sources"] if n in stats}
-    # What `--model auto` needs of each file, so the next build's choice reads only the files that changed.
-    state["source_languages"] = {**{d["source"]: [d["language"], int(d["chars"])] for d in parts.documents},
-                                 **{s.source: ["", 0] for s in skipped}}
+    # What `--model auto` needs of each document, so the next build's choice reads only the files that changed.
+    state["source_languages"] = {d["source"]: [d["language"], int(d["chars"]), d.get("extractor", "")]
+                                 for d in parts.documents}
     # The graph first, while little else is in memory: built from the mapped vectors, written beside them.
     if spill is not None:
         trim_heap()

@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..ingest.documents import RawFile, all_files, read_source
+from ..ingest.documents import RawFile, all_files, limit_for, read_source
+from ..ingest.formats import reader_for
 from ..ingest.language import detect
 from ..settings import DEFAULT_MODEL
 
@@ -50,24 +51,34 @@ class ModelChoice:
         return {"auto": True, **asdict(self)}
 
 
-def language_shares(seeds: str | Path, known: dict[str, tuple[tuple[int, int], str, int]] | None = None
-                    ) -> dict[str, int]:
+Known = dict[str, tuple[tuple[int, int], str, int, str]]  # file -> (size, mtime_ns), language, characters, extractor
+
+
+def language_shares(seeds: str | Path, known: Known | None = None) -> dict[str, int]:
     """Characters of the folder's readable documents per language (ISO 639-1; "" for text too short to tell).
 
     Args:
-        known: per file, the (size, mtime_ns) it had when the live build read it, with the language and
-            characters found then (`build.auto_model` takes them from its manifest); a file whose size and
-            time are still those is not read again (a PDF folder is read once per build, not twice).
+        known: per document of the live build, the (size, mtime_ns) its file had when it was read, with the
+            language, characters and extractor found then (`build.auto_model` takes them from its
+            manifest). A file whose size and time are still those, within its size limit, and whose reader
+            is the same is not read again (a PDF folder is read once per build, not twice). A file the
+            live build skipped is read again, as the build reads it again.
     """
     root = Path(seeds)
     known = known or {}
     chars: dict[str, int] = {}
+    extractors: dict[str, str] = {}  # per format, today's reader
     for path in all_files(root):
         name = path.relative_to(root).as_posix()
         try:
             st = path.stat()
             recorded = known.get(name)
-            if recorded is not None and tuple(recorded[0]) == (st.st_size, st.st_mtime_ns):
+            reader = reader_for(name)
+            if reader is not None and reader.format not in extractors:
+                extractors[reader.format] = reader.extractor()
+            if (recorded is not None and tuple(recorded[0]) == (st.st_size, st.st_mtime_ns)
+                    and st.st_size <= limit_for(name) and reader is not None
+                    and recorded[3] == extractors[reader.format]):
                 language, n = recorded[1], recorded[2]
             else:
                 item = read_source(root, name)
@@ -84,8 +95,7 @@ def fresh_choice(other_share: float) -> str:
     return MULTILINGUAL_MODEL if other_share >= MULTILINGUAL_SHARE else ENGLISH_MODEL
 
 
-def choose_model(seeds: str | Path, recorded: dict | None = None,
-                 known: dict[str, tuple[tuple[int, int], str, int]] | None = None) -> ModelChoice:
+def choose_model(seeds: str | Path, recorded: dict | None = None, known: Known | None = None) -> ModelChoice:
     """The model for `seeds`, keeping `recorded` (the live build's `model_choice`) unless the folder moved
     well past the threshold; `known`: as `language_shares` takes it."""
     chars = language_shares(seeds, known)
