@@ -209,6 +209,19 @@ def test_pdf_figure_between_the_halves_of_a_sentence_moves_after_its_paragraph()
         (1, "Left column line 0 of the harbour story."), (2, "budget allows, the board said.")]
 
 
+def test_pdf_table_cell_in_lower_case_is_not_taken_for_a_sentence_going_on():
+    # The page before ends inside a sentence the document never finishes on the next page; the next page
+    # opens with a table whose lower-case cell follows a gap. The table stays where it stands.
+    page1 = body(120, [f"Line {n} of the harbour report, which goes on and on." for n in range(30)]
+                 + ["The table below lists the ships by kind, and the"], size=10)
+    rows = [("Kind", "2023", "2024"), ("Cruise", "41", "48"), ("cargo ships", "120", "131")]
+    page2 = ([(x, 100 + 14 * i + (46 if i == 2 else 0), cell, 10) for i, row in enumerate(rows)
+              for x, cell in zip((72, 250, 350), row)]
+             + body(220, ["Revenue rose in both years, the board said in May.", "The report ends here."], size=10))
+    r = formats.read("table.pdf", draw([page1, page2]))
+    assert r.text.index("Cruise 41 48") < r.text.index("cargo ships 120 131") < r.text.index("Revenue rose")
+
+
 def test_pdf_footnotes_at_the_foot_are_notes_each_its_own_paragraph():
     lines = body(120, [f"Body line {n} of the harbour report, which goes on." for n in range(20)])
     notes = [(72, 770, "1 The figures come from the audited accounts, which the board", 8),

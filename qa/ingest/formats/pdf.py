@@ -628,7 +628,7 @@ def _float_at(flow: list[_Flowing], k: int) -> tuple[int, int] | None:
 
     The line before k runs on (a full line of body text that ends in a word in lower case, or a comma or
     hyphen after one) and line k does not go on with it (`_goes_on`); further down the same column, a
-    paragraph that goes on with it begins, and fewer than half the lines between are full lines of body
+    paragraph that goes on with it begins with a full line or one that ends a sentence, and fewer than half the lines between are full lines of body
     text. The float moves after the first line from there that ends a sentence or the paragraph, on the same
     page: as near its place as it can stand without cutting a sentence."""
     previous, first = flow[k - 1], flow[k].line
@@ -642,8 +642,9 @@ def _float_at(flow: list[_Flowing], k: int) -> tuple[int, int] | None:
         line, above = flow[m].line, flow[m - 1].line
         if line.page != first.page or (line.box[1] < above.box[1] and not _same_row(above.box, line.box)):
             return None  # the column ends with no sentence going on in it
-        if _goes_on(line, previous.line) and _join(above, line, flow[m].step) == "\n\n":
-            break
+        if (_goes_on(line, previous.line) and _join(above, line, flow[m].step) == "\n\n"
+                and (_full_body(flow[m]) or _SENTENCE_END_RE.search(line.string))):
+            break  # prose: a full line, or one that ends the sentence (not a table's cell)
     else:
         return None
     if 2 * sum(_full_body(item) for item in flow[k:m]) >= m - k:
