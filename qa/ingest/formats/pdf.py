@@ -39,6 +39,7 @@ import re
 import statistics
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -80,6 +81,8 @@ class Line:
     sizes: list[float] = field(default_factory=list)
 
     def add(self, ch: str, box, frame, size: float) -> None:
+        self.__dict__.pop("box", None)  # measured again when next asked
+        self.__dict__.pop("size", None)
         self.text.append(ch)
         self.boxes.append(box)
         self.frames.append(frame)
@@ -96,13 +99,13 @@ class Line:
     def string(self) -> str:
         return "".join(self.text)
 
-    @property
+    @cached_property  # asked for tens of times per line by the layout rules
     def box(self) -> tuple[float, float, float, float]:
         """The line's box in the text's frame."""
         drawn = [b for b in self.frames if b is not None]
         return (min(b[0] for b in drawn), min(b[1] for b in drawn), max(b[2] for b in drawn), max(b[3] for b in drawn))
 
-    @property
+    @cached_property
     def size(self) -> float:
         return statistics.median(self.sizes) if self.sizes else 0.0
 
