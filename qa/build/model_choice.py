@@ -76,7 +76,7 @@ def language_shares(seeds: str | Path, known: Known | None = None) -> dict[str, 
             reader = reader_for(name)
             if reader is not None and reader.format not in extractors:
                 extractors[reader.format] = reader.extractor()
-            if (recorded is not None and tuple(recorded[0]) == (st.st_size, st.st_mtime_ns)
+            if (recorded is not None and recorded[0] == (st.st_size, st.st_mtime_ns)
                     and st.st_size <= limit_for(name) and reader is not None
                     and recorded[3] == extractors[reader.format]):
                 language, n = recorded[1], recorded[2]

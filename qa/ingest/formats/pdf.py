@@ -631,19 +631,19 @@ def _float_at(flow: list[_Flowing], k: int) -> tuple[int, int] | None:
 
     The line before k runs on (a full line of body text that ends in a word in lower case, or a comma or
     hyphen after one) and line k does not go on with it (`_goes_on`); further down the same column, a
-    paragraph that goes on with it begins with a full line or one that ends a sentence, and fewer than half the lines between are full lines of body
-    text. The float moves after the first line from there that ends a sentence or the paragraph, on the same
-    page: as near its place as it can stand without cutting a sentence."""
+    paragraph that goes on with it begins with a full line or one that ends a sentence, and fewer than half
+    the lines between are full lines of body text. The float moves after the first line from there that
+    ends a sentence or the paragraph, on the same page: as near its place as it can stand without cutting
+    a sentence."""
     previous, first = flow[k - 1], flow[k].line
-    new_column = first.page != previous.line.page or (
-        first.box[1] < previous.line.box[1] and not _same_row(previous.line.box, first.box))
+    new_column = first.page != previous.line.page or _goes_up(previous.line, first)
     runs_on = _RUNS_ON_RE.search(previous.line.string)
     if (not new_column or not runs_on or not runs_on[0][0].islower() or not _full_body(previous)
             or _goes_on(first, previous.line)):
         return None
     for m in range(k + 1, len(flow)):
         line, above = flow[m].line, flow[m - 1].line
-        if line.page != first.page or (line.box[1] < above.box[1] and not _same_row(above.box, line.box)):
+        if line.page != first.page or _goes_up(above, line):
             return None  # the column ends with no sentence going on in it
         if (_goes_on(line, previous.line) and _join(above, line, flow[m].step) == "\n\n"
                 and (_full_body(flow[m]) or _SENTENCE_END_RE.search(line.string))):
@@ -659,6 +659,11 @@ def _float_at(flow: list[_Flowing], k: int) -> tuple[int, int] | None:
                 n + 1 < len(flow) and _join(flow[n].line, flow[n + 1].line, flow[n + 1].step) == "\n\n"):
             return m, n + 1
     return m, len(flow)
+
+
+def _goes_up(previous: Line, line: Line) -> bool:
+    """Whether `line` stands higher on the page than `previous`, not in its row: the next column begins."""
+    return line.box[1] < previous.box[1] and not _same_row(previous.box, line.box)
 
 
 def _goes_on(line: Line, previous: Line) -> bool:
@@ -712,7 +717,7 @@ def _join(previous: Line, line: Line, step: tuple[float, float]) -> str:
 def _join_note(previous: Line, line: Line, step: tuple[float, float]) -> str:
     """As `_join`, but a line that goes back up (the next column's notes), or one that begins with a marker
     after a line that ends a sentence, starts a note of its own."""
-    if line.box[1] < previous.box[1] and not _same_row(previous.box, line.box):
+    if _goes_up(previous, line):
         return "\n\n"
     if _MARKER_RE.match(line.string) and _SENTENCE_END_RE.search(previous.string.rstrip()):
         return "\n\n"
